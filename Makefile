@@ -1,0 +1,62 @@
+# Two commands do everything on a fresh machine with Python 3:
+#   make book   build the website into _build/html
+#   make test   run every test (lint, unit and property tests, notebooks, book build, browser)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+BOOK_OPTS := --all
+
+.PHONY: book test lint unit notebooks build-strict browser bench student clean help
+
+help:
+	@echo "make book     build the website into _build/html"
+	@echo "make test     run every test"
+	@echo "make bench    run the benchmarks"
+	@echo "make student  write the student edition into student/"
+	@echo "make clean    remove build outputs"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.book-deps: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements-test.txt $(VENV)/.book-deps
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+book: $(VENV)/.book-deps
+	$(BIN)/jupyter-book build . $(BOOK_OPTS)
+	@echo
+	@echo "The website is in _build/html. Open _build/html/index.html in a browser,"
+	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check lrcourse tests bench tools
+
+unit: $(VENV)/.test-deps
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser
+
+notebooks: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env chapters/
+
+# The book, executed from scratch, with Sphinx warnings (and notebook errors) as errors.
+build-strict: $(VENV)/.book-deps
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
+
+browser: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q tests/browser
+
+test: lint unit notebooks build-strict browser
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python -m bench
+
+student: $(VENV)/.test-deps
+	$(BIN)/python -m lrcourse.student --out student
+
+clean:
+	rm -rf _build student

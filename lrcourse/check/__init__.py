@@ -1,0 +1,28 @@
+"""Exercise checkers: call ``check.<exercise>(your_function_or_answer)`` from a notebook.
+
+Each checker compares your answer with the reference on random and edge-case inputs
+and answers in plain words; ``check.<exercise>.hint()`` prints hints. See
+``lrcourse.check._core`` for how a checker is built, and the instructors' page for how
+to add one.
+"""
+
+from . import adagrad, adam, comparison, gradient_descent, rmsprop, schedules
+from ._core import REGISTRY, AnswerChecker, FunctionChecker, Result
+
+
+def __getattr__(name):
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise AttributeError(
+            f"no exercise checker named {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        ) from None
+
+
+def for_chapter(chapter):
+    """The checkers of one chapter (an integer), in the order they were defined."""
+    return [c for c in REGISTRY.values() if c.chapter == chapter]
+
+
+__all__ = ["REGISTRY", "AnswerChecker", "FunctionChecker", "Result", "for_chapter",
+           "adagrad", "adam", "comparison", "gradient_descent", "rmsprop", "schedules"]
