@@ -49,8 +49,8 @@ class Optimizer:
         step ``m_t / sigma_t`` (RMSprop's ``momentum`` argument).
 
     After each step, ``last`` holds what the step used: ``lr`` (``eta_t``),
-    ``direction`` (``m_t``), ``scale`` (``sigma_t``) and ``step_size``
-    (``eta_t / sigma_t``, the per-parameter effective learning rate).
+    ``direction`` (``m_t``) and ``scale`` (``sigma_t``); ``step_size()`` gives
+    ``eta_t / sigma_t``, the per-parameter effective learning rate.
     """
 
     def __init__(self, lr, direction, scale, *, weight_decay=0.0,
@@ -102,12 +102,21 @@ class Optimizer:
             params = params * (1 - eta * self.decoupled_weight_decay)
         m = self.direction.update(g, self.t)
         sigma = self.scale.update(g, self.t)
-        step = m / sigma
+        scaled = isinstance(sigma, np.ndarray)
+        step = m / sigma if scaled else m
         if self.step_momentum is not None:
-            step = self.step_momentum.update(step, self.t)
-        self.last = {"lr": eta, "direction": m, "scale": sigma,
-                     "step_size": eta / np.broadcast_to(sigma, np.shape(g))}
-        return params - eta * step
+            step = self.step_momentum.update(step, self.t)  # its buffer: not ours to modify
+        self.last = {"lr": eta, "direction": m, "scale": sigma}
+        if scaled and self.step_momentum is None and np.ndim(eta) == 0:
+            step *= eta  # a fresh array: scale it in place (Adam on 1e6 parameters)
+        else:
+            step = eta * step
+        return params - step
+
+    def step_size(self):
+        """``eta_t / sigma_t`` of the last step, per parameter (the effective learning rate)."""
+        last = self.last
+        return last["lr"] / np.broadcast_to(last["scale"], np.shape(last["direction"]))
 
     def __repr__(self):
         return (f"{type(self).__name__}(lr={self.lr!r}, direction={self.direction!r}, "

@@ -116,10 +116,12 @@ class MovingAverage(Piece):
 
     def update(self, g, t):
         m = self.state["exp_avg"]
-        m = np.zeros_like(g) if m is None else m
-        m = m + (1 - self.beta) * (g - m)  # torch's lerp: same rounding as exp_avg.lerp_
-        self.state["exp_avg"] = m
-        return m / (1 - self.beta**t) if self.debias else m
+        if m is None:
+            m = self.state["exp_avg"] = np.zeros(np.broadcast_shapes(g.shape, np.shape(self.beta)))
+        m -= g  # in place: m = g + beta (m - g), the same average without temporaries
+        m *= self.beta
+        m += g
+        return m / (1 - self.beta**t) if self.debias else m.copy()
 
 
 # -------------------------------------------------------------------- scales
@@ -229,9 +231,13 @@ class RootMovingAverage(Piece):
 
     def update(self, g, t):
         v = self.state[self.name]
-        v = np.zeros_like(g) if v is None else v
-        v = self.alpha * v + (1 - self.alpha) * g * g
-        self.state[self.name] = v
+        if v is None:
+            v = self.state[self.name] = np.zeros(
+                np.broadcast_shapes(g.shape, np.shape(self.alpha)))
+        square = g * g
+        square *= 1 - self.alpha
+        v *= self.alpha  # in place: large parameter vectors stay fast
+        v += square
         if self.centered:
             a = self.state["grad_avg"]
             a = np.zeros_like(g) if a is None else a
@@ -240,9 +246,10 @@ class RootMovingAverage(Piece):
             v = v - a * a
         if self.amsgrad:
             vmax = self.state["max_exp_avg_sq"]
-            v = v if vmax is None else np.maximum(vmax, v)
+            v = v.copy() if vmax is None else np.maximum(vmax, v)
             self.state["max_exp_avg_sq"] = v
         root = np.sqrt(v)
         if self.debias:
-            root = root / np.sqrt(1 - self.alpha**t)
-        return root + self.eps
+            root *= 1 / np.sqrt(1 - self.alpha**t)
+        root += self.eps
+        return root

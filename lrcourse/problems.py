@@ -208,22 +208,37 @@ def shifting_slope(steep=20.0, sharpness=2.0, gentle=0.1, target=6.0):
 
 
 def _least_squares_problem(name, X, y, start, xlim=None, ylim=None, info=None):
-    """Mean squared error of a linear model ``X @ theta`` on data, with mini-batches."""
-    n, d = X.shape
+    r"""Mean squared error of a linear model ``X @ theta`` on data, with mini-batches.
 
-    def loss(theta, idx=slice(None)):
+    On the full data the loss is evaluated in its quadratic form around the minimum,
+    :math:`L(\theta) = (\theta - \theta^*)^\top A (\theta - \theta^*) + L^*` with
+    :math:`A = X^\top X / n`: exact for least squares, free of cancellation near the
+    minimum, and independent of ``n``, so a 200 x 200 contour grid costs microseconds
+    per point. Mini-batches (``idx``) use the residuals directly.
+    """
+    n, d = X.shape
+    A = X.T @ X / n
+    minimum = np.linalg.lstsq(X, y, rcond=None)[0]
+    r_min = X @ minimum - y
+    min_loss = float(np.mean(r_min * r_min))
+
+    def loss(theta, idx=None):
+        if idx is None:
+            e = theta - minimum
+            return np.sum((e @ A) * e, axis=-1) + min_loss
         r = theta @ X[idx].T - y[idx]
         return np.mean(r * r, axis=-1)
 
-    def grad(theta, idx=slice(None)):
+    def grad(theta, idx=None):
+        if idx is None:
+            return 2.0 * (theta - minimum) @ A
         Xi = X[idx]
         r = theta @ Xi.T - y[idx]
         return 2.0 / Xi.shape[0] * r @ Xi
 
     def hessian(theta):
-        return np.broadcast_to(2.0 / n * X.T @ X, theta.shape[:-1] + (d, d)).copy()
+        return np.broadcast_to(2.0 * A, theta.shape[:-1] + (d, d)).copy()
 
-    minimum = np.linalg.lstsq(X, y, rcond=None)[0]
     return Problem(name=name, dim=d, loss_fn=loss, grad_fn=grad, hessian_fn=hessian,
                    minimum=minimum, xlim=xlim, ylim=ylim, start=start, n_samples=n,
                    info={"X": X, "y": y, **(info or {})})

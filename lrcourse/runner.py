@@ -120,7 +120,7 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
             losses.append(loss)
             norms.append(np.linalg.norm(g, axis=-1))
             lrs.append(np.broadcast_to(last["lr"], shape)[..., 0])
-            sizes.append(np.broadcast_to(last["step_size"], shape))
+            sizes.append(np.broadcast_to(optimizer.step_size(), shape))
             x = x_new
             if not alive.any():
                 break

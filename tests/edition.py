@@ -1,0 +1,46 @@
+"""Shared helpers for the student-edition and grading tests."""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from lrcourse.student import _GATE_END, _GATE_START, BEGIN, END
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+_DIRECTIVE = re.compile(r"^\s*([`:]{3,}|:class:|:label:)")
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def solution_fragments(nb):
+    """Distinctive lines that appear only inside solutions of a reference notebook.
+
+    Code between the solution markers and the text of gated solutions, minus lines
+    that also occur outside any solution (a shared ``return theta`` proves nothing).
+    """
+    inside, secret, public = False, set(), set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and _GATE_START.search(cell.source):
+            inside = True
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            marked = False
+            for line in lines:
+                if line.strip() == BEGIN:
+                    marked = True
+                elif line.strip() == END:
+                    marked = False
+                else:
+                    (secret if marked else public).add(line.strip())
+        elif inside and not (cell.cell_type == "code" and "remove-cell" in
+                             cell.metadata.get("tags", [])):
+            secret.update(line.strip() for line in lines if not _DIRECTIVE.match(line))
+        else:
+            public.update(line.strip() for line in lines)
+        if cell.cell_type == "markdown" and _GATE_END.search(cell.source):
+            inside = False
+    return {s for s in secret - public if len(s) >= 20 and not s.startswith("#")}
