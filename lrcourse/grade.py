@@ -51,7 +51,7 @@ def _why_missing(name, nb, errors):
     calls = [i for i, c in enumerate(nb.cells)
              if c.cell_type == "code" and name in _CALL.findall(c.source)]
     if not calls:
-        return "its checker call (check.%s(...)) is missing from the notebook" % name
+        return f"its checker call (check.{name}(...)) is missing from the notebook"
     first = calls[0]
     if first in errors:
         return f"the cell that checks it (cell {first + 1}) raised {errors[first]}"

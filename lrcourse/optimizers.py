@@ -28,8 +28,7 @@ Usage::
 import numpy as np
 
 from . import _validate as check
-from .pieces import (Gradient, Momentum, MovingAverage, RootMean, RootMovingAverage,
-                     RootSum, Unit)
+from .pieces import Gradient, Momentum, MovingAverage, RootMean, RootMovingAverage, RootSum, Unit
 
 
 class Optimizer:

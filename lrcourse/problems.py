@@ -14,7 +14,8 @@ problem                  what it shows                                          
 ``shifting_slope()``     curvature that changes along the path                  3
 ``linear_regression()``  the lecture notes' 100 points, y = 4 + 3x + noise       4, 5
 ``sparse_regression()``  rare features that plain SGD barely updates             2
-``digits_softmax()``     a real-data model: scikit-learn's bundled digits        6
+``digits_softmax()``     a real-data model: scikit-learn's bundled digits        5, 6
+``curved_ravine()``      a bending valley: the mean-form Adagrad bursts late    5
 =======================  =====================================================  =======
 """
 
@@ -139,7 +140,10 @@ def saddle():
 
 
 def rosenbrock(a=1.0, b=100.0):
-    r"""Rosenbrock's valley: :math:`L(w) = (a - w_1)^2 + b (w_2 - w_1^2)^2`, minimum at ``(a, a^2)``."""
+    r"""Rosenbrock's valley: :math:`L(w) = (a - w_1)^2 + b (w_2 - w_1^2)^2`.
+
+    A narrow curved valley with its minimum at ``(a, a^2)``; the convergence tests use it.
+    """
 
     def loss(x):
         return (a - x[..., 0]) ** 2 + b * (x[..., 1] - x[..., 0] ** 2) ** 2
@@ -186,8 +190,8 @@ def shifting_slope(steep=20.0, sharpness=2.0, gentle=0.1, target=6.0):
 
     def loss(x):
         w1, w2 = x[..., 0], x[..., 1]
-        return steep / sharpness * _softplus(-sharpness * w1) + 0.5 * gentle * (w1 - target) ** 2 \
-            + 0.5 * w2**2
+        wall = steep / sharpness * _softplus(-sharpness * w1)
+        return wall + 0.5 * gentle * (w1 - target) ** 2 + 0.5 * w2**2
 
     def grad(x):
         w1, w2 = x[..., 0], x[..., 1]
@@ -341,3 +345,49 @@ def _minimize(problem):
     res = minimize(problem.loss, problem.start, jac=problem.grad, method="L-BFGS-B",
                    options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})
     return res.x
+
+
+def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, wavenumber=0.15):
+    r"""A ravine whose floor bends: a flat direction along a curved, steep-walled valley.
+
+    .. math::
+
+        L(w) = \tfrac12 h_1 w_1^2 + \tfrac12 h_2 \bigl(w_2 - a \sin(k w_1)\bigr)^2,
+        \qquad h_1 = \text{flat\_curvature},\ h_2 = \text{steep\_curvature}
+
+    The valley floor is the curve :math:`w_2 = a \sin(k w_1)`; the minimum is the origin,
+    with loss 0. Across the valley the curvature is :math:`\partial^2 L / \partial w_2^2
+    = h_2` everywhere, so a step of :math:`\eta_t / \sigma_t > 2 / h_2` along :math:`w_2`
+    is unstable. Because the floor moves in :math:`w_2` as :math:`w_1` travels, the error
+    across the valley stays small but never vanishes while the path is moving (on an
+    axis-aligned ravine it decays to nothing). That is what lets the lecture's mean-form
+    Adagrad burst out of the valley late in training once its step has grown past
+    :math:`2/h_2`, and lets a schedule prevent it (chapter 5).
+    """
+    check.positive(flat_curvature, "flat_curvature")
+    check.positive(steep_curvature, "steep_curvature")
+    check.at_least(amplitude, 0.0, "amplitude")
+    check.positive(wavenumber, "wavenumber")
+    h1, h2, a, k = flat_curvature, steep_curvature, amplitude, wavenumber
+
+    def loss(x):
+        w1, w2 = x[..., 0], x[..., 1]
+        return 0.5 * h1 * w1**2 + 0.5 * h2 * (w2 - a * np.sin(k * w1)) ** 2
+
+    def grad(x):
+        w1, w2 = x[..., 0], x[..., 1]
+        r = w2 - a * np.sin(k * w1)
+        return _stack(h1 * w1 - h2 * r * a * k * np.cos(k * w1), h2 * r)
+
+    def hessian(x):
+        w1, w2 = x[..., 0], x[..., 1]
+        r = w2 - a * np.sin(k * w1)
+        slope = a * k * np.cos(k * w1)
+        d11 = h1 + h2 * slope**2 + h2 * r * a * k * k * np.sin(k * w1)
+        return np.stack([_stack(d11, -h2 * slope), _stack(-h2 * slope, h2 + 0 * w1)], axis=-2)
+
+    return Problem(name="curved ravine", dim=2, loss_fn=loss, grad_fn=grad,
+                   hessian_fn=hessian, minimum=np.zeros(2), xlim=(-12.0, 2.0),
+                   ylim=(-1.25, 1.25), start=np.array([-10.0, -0.5]),
+                   info={"curvatures": np.array([h1, h2]), "amplitude": a,
+                         "wavenumber": k})

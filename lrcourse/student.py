@@ -106,6 +106,10 @@ def write_edition(root, out):
     (out / "chapters").mkdir(parents=True)
     for name in ("_toc.yml", "references.bib"):
         shutil.copy(root / name, out / name)
+    for folder in ("_ext", "_static", "_templates"):  # the book's own Sphinx additions
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, out / folder,
+                            ignore=shutil.ignore_patterns("__pycache__"))
     config = (root / "_config.yml").read_text(encoding="utf-8")
     config = re.sub(r'^title:\s*"?(.*?)"?\s*$', r'title: "\1 (student edition)"', config,
                     count=1, flags=re.M)

@@ -44,3 +44,16 @@ def solution_fragments(nb):
         if cell.cell_type == "markdown" and _GATE_END.search(cell.source):
             inside = False
     return {s for s in secret - public if len(s) >= 20 and not s.startswith("#")}
+
+
+def learner_copy(nb):
+    """The notebook as a learner hands it in: without the hidden reference checks.
+
+    A reference notebook checks each solution in a hidden cell inside the solution;
+    the student edition has no such cell, so grading tests drop them too.
+    """
+    nb = nbformat.from_dict(dict(nb))
+    nb.cells = [c for c in nb.cells if not (
+        c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])
+        and "check." in c.source)]
+    return nb

@@ -8,8 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lrcourse import (SGD, Adagrad, AdagradMean, Adam, AdamW, RMSprop,  # noqa: E402
-                      compare, problems, run, sweep)
+from lrcourse import SGD, Adagrad, AdagradMean, Adam, AdamW, RMSprop, compare, problems, run, sweep  # noqa: E402
 from lrcourse import plotting as lp  # noqa: E402
 
 TWO_D = {
@@ -69,10 +68,10 @@ def test_losses_are_vectorised_over_leading_axes():
 def test_linear_regression_is_the_notes_data():
     # The notes: np.random.seed(0); X = 2*rand(100,1); y = 4 + 3X + randn(100,1);
     # theta = randn(2,1); regenerated here with the legacy global generator.
-    np.random.seed(0)
-    x = 2 * np.random.rand(100, 1)
-    y = 4 + 3 * x + np.random.randn(100, 1)
-    theta0 = np.random.randn(2, 1)
+    np.random.seed(0)  # noqa: NPY002 (the notes' legacy generator)
+    x = 2 * np.random.rand(100, 1)  # noqa: NPY002 (the notes' legacy generator)
+    y = 4 + 3 * x + np.random.randn(100, 1)  # noqa: NPY002 (the notes' legacy generator)
+    theta0 = np.random.randn(2, 1)  # noqa: NPY002 (the notes' legacy generator)
     p = problems.linear_regression()
     np.testing.assert_array_equal(p.info["x"], x[:, 0])
     np.testing.assert_array_equal(p.info["y"], y[:, 0])

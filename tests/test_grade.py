@@ -7,7 +7,7 @@ import sys
 
 import nbformat
 import pytest
-from edition import CHAPTERS, read
+from edition import CHAPTERS, learner_copy, read
 
 from lrcourse import check
 from lrcourse.check import FunctionChecker
@@ -28,7 +28,7 @@ def test_reference_notebook_grades_all_pass(chapter):
 def _first_function_exercise():
     """A chapter cell that checks a learner's function, with a known mistake to inject."""
     for path in CHAPTERS:
-        nb = read(path)
+        nb = learner_copy(read(path))
         for i, cell in enumerate(nb.cells):
             m = _CALL.search(cell.source) if cell.cell_type == "code" else None
             if m and isinstance(check.REGISTRY.get(m.group(1)), FunctionChecker) \
