@@ -95,8 +95,9 @@ _YLABELS = {
 def curves(trajectories, what="loss", ax=None, log=True, component=None, xlabel="step $t$"):
     """Plot one recorded quantity of each run against the step number.
 
-    ``what`` is ``"loss"``, ``"grad_norm"``, ``"lr"`` or ``"step_size"``; for the
-    per-parameter ``step_size`` give ``component`` (which parameter). Returns the axes.
+    ``what`` is ``"loss"``, ``"grad_norm"``, ``"lr"`` or ``"step_size"``. The step size
+    is per parameter: ``component`` picks one (an index); by default every parameter is
+    drawn, in the run's colour with one line style per parameter. Returns the axes.
     """
     if what not in _YLABELS:
         raise ValueError(f"what must be one of {sorted(_YLABELS)}, got {what!r}")
@@ -104,17 +105,19 @@ def curves(trajectories, what="loss", ax=None, log=True, component=None, xlabel=
         _, ax = figure()
     for i, tr in enumerate(trajectories):
         y = getattr(tr, what)
-        if what == "step_size":
-            if component is None:
-                raise ValueError("step_size is per parameter: give component=<index>")
-            y = y[..., component]
-        ax.plot(np.arange(len(y)), y, color=color(tr.name, i),
-                ls=LINESTYLES[i // 4 % len(LINESTYLES)], label=_label(tr))
+        if what != "step_size":
+            ax.plot(np.arange(len(y)), y, color=color(tr.name, i),
+                    ls=LINESTYLES[i // 4 % len(LINESTYLES)], label=_label(tr))
+            continue
+        parts = range(y.shape[-1]) if component is None else [component]
+        for k, c in enumerate(parts):
+            ax.plot(np.arange(len(y)), y[..., c], color=color(tr.name, i),
+                    ls=LINESTYLES[k % len(LINESTYLES)], label=f"{_label(tr)}, $w_{{{c + 1}}}$")
     if log:
         ax.set_yscale("log")
     ylabel = _YLABELS[what]
-    if what == "step_size":
-        ylabel = f"step size $\\eta_t/\\sigma_t$ of $w_{component + 1}$"
+    if what == "step_size" and component is not None:
+        ylabel = f"step size $\\eta_t/\\sigma_t$ of $w_{{{component + 1}}}$"
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize="small")
     return ax

@@ -267,7 +267,11 @@ def test_contour_labels_diverged_runs_and_draws_no_nan():
         assert np.all(np.isfinite(line.get_xydata()))
     assert ax.get_xlabel() and ax.get_ylabel()
     lp.curves(list(runs.values()), "loss")
-    lp.curves(list(runs.values()), "step_size", component=1)
-    with pytest.raises(ValueError, match="component"):
-        lp.curves(list(runs.values()), "step_size")
+    one = lp.curves(list(runs.values()), "step_size", component=1)
+    assert len(one.get_lines()) == 2 and "w_{2}" in one.get_ylabel()
+    every = lp.curves(list(runs.values()), "step_size")
+    styles = {(line.get_color(), line.get_linestyle()) for line in every.get_lines()}
+    assert len(every.get_lines()) == 4 and len(styles) == 4
+    with pytest.raises(ValueError, match="what"):
+        lp.curves(list(runs.values()), "momentum")
     plt.close("all")
