@@ -76,10 +76,15 @@ class Optimizer:
 
     @property
     def state(self):
-        """The optimizer's state by name (``step`` plus PyTorch's buffer names)."""
+        """A snapshot of the state by name (``step`` plus PyTorch's buffer names).
+
+        The arrays are copies, so a list of snapshots taken during a run holds each
+        step's values (the live buffers are updated in place).
+        """
         out = {"step": self.t}
         for piece in self._pieces():
-            out.update(piece.state)
+            out.update({k: None if v is None else np.array(v, copy=True)
+                        for k, v in piece.state.items()})
         return out
 
     def learning_rate(self, t):
