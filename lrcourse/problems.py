@@ -264,7 +264,7 @@ def linear_regression(n=100, seed=0):
     X = np.c_[np.ones((n, 1)), x]
     start = rng.randn(2)  # the notes' starting point: the next draws of the same stream
     return _least_squares_problem("linear regression", X, y[:, 0], start=start,
-                                  xlim=(-1.0, 10.0), ylim=(-1.0, 5.0), info={"x": x[:, 0]})
+                                  xlim=(-1.0, 10.0), ylim=(-2.0, 5.0), info={"x": x[:, 0]})
 
 
 def sparse_regression(n=500, dim=20, frequent=2, rare_prob=0.02, seed=0):
