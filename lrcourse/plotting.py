@@ -48,14 +48,23 @@ def _label(trajectory):
     return trajectory.name
 
 
+def _inside(path, xlim, ylim):
+    """The path up to (and including) its first point outside the window."""
+    (x0, x1), (y0, y1) = xlim, ylim
+    out = ~((path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1))
+    return path[: int(np.argmax(out)) + 1] if out.any() else path
+
+
 def contour(problem, trajectories=(), ax=None, n=200, levels=30, log=True,
-            mark_minimum=True, labels=("$w_1$", "$w_2$"), markers=False):
+            mark_minimum=True, labels=("$w_1$", "$w_2$"), markers=False, styles=None,
+            colors=None):
     """Loss contours of a 2-D problem with optimizer paths drawn on top.
 
     The grid is evaluated in one vectorised call (``problem.grid``). ``log=True``
     spaces the contour levels geometrically, which shows ravines and plateaus better.
-    A run that diverged is drawn up to its last finite point and says so in the legend.
-    Returns the axes.
+    A path that leaves the window is drawn until it leaves; a run that diverged says
+    so in the legend. ``styles`` and ``colors`` (one per trajectory) override the
+    book's defaults, to tell apart several runs of one optimizer. Returns the axes.
     """
     if ax is None:
         _, ax = figure()
@@ -70,11 +79,12 @@ def contour(problem, trajectories=(), ax=None, n=200, levels=30, log=True,
                 norm="log" if log else None)
     ax.contour(w1, w2, loss, levels=lev, colors="white", linewidths=0.4, alpha=0.7)
     for i, tr in enumerate(trajectories):
-        path = tr.params
-        ax.plot(path[:, 0], path[:, 1], color=color(tr.name, i), lw=1.6,
-                ls=LINESTYLES[i // 4 % len(LINESTYLES)], label=_label(tr),
+        path = _inside(tr.params, problem.xlim, problem.ylim)
+        c = colors[i] if colors is not None else color(tr.name, i)
+        ls = styles[i] if styles is not None else LINESTYLES[i // 4 % len(LINESTYLES)]
+        ax.plot(path[:, 0], path[:, 1], color=c, lw=1.6, ls=ls, label=_label(tr),
                 marker="o" if markers else None, ms=2.5)
-        ax.plot(*path[0], "o", color=color(tr.name, i), ms=5)
+        ax.plot(*path[0], "o", color=c, ms=5)
     if mark_minimum and problem.minimum is not None:
         ax.plot(*problem.minimum[:2], marker="*", color="#D55E00", ms=13, ls="none",
                 markeredgecolor="white", label="minimum")

@@ -263,8 +263,12 @@ def test_contour_labels_diverged_runs_and_draws_no_nan():
     ax = lp.contour(p, list(runs.values()))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("diverged at step" in s for s in labels)
+    (x0, x1), (y0, y1) = p.xlim, p.ylim
     for line in ax.get_lines():
-        assert np.all(np.isfinite(line.get_xydata()))
+        xy = line.get_xydata()
+        assert np.all(np.isfinite(xy))
+        inside = (xy[:-1, 0] >= x0) & (xy[:-1, 0] <= x1) & (xy[:-1, 1] >= y0) & (xy[:-1, 1] <= y1)
+        assert inside.all()  # a path is drawn until it leaves the window, not beyond
     assert ax.get_xlabel() and ax.get_ylabel()
     lp.curves(list(runs.values()), "loss")
     one = lp.curves(list(runs.values()), "step_size", component=1)

@@ -54,6 +54,8 @@ def _fmt(x):
 
 
 def _close(actual, expected, rtol, atol):
+    if isinstance(expected, str):
+        return isinstance(actual, str) and actual.strip().lower() == expected.strip().lower()
     if isinstance(expected, tuple):
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
             return False
