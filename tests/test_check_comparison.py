@@ -1,0 +1,174 @@
+"""The checkers of chapter 6 (comparison): right answers pass, known mistakes are named."""
+
+import numpy as np
+import pytest
+
+from lrcourse import Adam, check, problems, sweep
+from lrcourse.check import comparison as topic
+
+# ------------------------------------------------------------------ helpers
+
+
+def _right_steps(losses, target):
+    below = np.asarray(losses, dtype=float) <= target
+    return int(np.argmax(below)) if below.any() else -1
+
+
+def _right_best(lrs, final_losses):
+    final = np.asarray(final_losses, dtype=float)
+    finite = np.isfinite(final)
+    if not finite.any():
+        return float("nan")
+    return float(np.asarray(lrs, dtype=float)[np.argmin(np.where(finite, final, np.inf))])
+
+
+def _not_implemented(*args):
+    raise NotImplementedError
+
+
+def _broken(*args):
+    return undefined_name  # noqa: F821  (a learner's NameError)
+
+
+def _failed_with(result, cause):
+    assert result.status == "failed", result.message
+    assert not result.passed
+    assert "likely cause" in result.message and cause in result.message, result.message
+
+
+# ------------------------------------------------------------- references
+
+
+def test_steps_reference_matches_a_hand_written_loop():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        losses = rng.uniform(0, 5, size=int(rng.integers(1, 30)))
+        target = float(rng.uniform(0, 5))
+        expected = next((i for i, v in enumerate(losses) if v <= target), -1)
+        assert topic._steps_to_target(losses, target) == expected
+
+
+def test_steps_reference_agrees_with_a_real_run():
+    tr = sweep(lambda lr: Adam(lr=lr), [0.01, 0.3], problems.ravine(), steps=60)
+    for j in range(2):
+        assert topic._steps_to_target(tr.loss[:, j], 1.0) == tr.steps_to(1.0)[j]
+
+
+def test_best_reference_ignores_diverged_runs():
+    lrs = np.array([0.01, 0.1, 1.0, 10.0])
+    assert topic._best_learning_rate(lrs, [np.nan, 0.5, 0.2, np.inf]) == 1.0
+    assert np.isnan(topic._best_learning_rate(lrs, [np.nan, np.inf, np.nan, np.inf]))
+
+
+def test_sparse_race_answer_is_a_known_optimizer_that_reached_the_target():
+    steps = topic.sparse_minibatch_steps()
+    assert set(steps) == set(topic.RACE_OPTIMIZERS)
+    winner = check.sparse_minibatch_winner.value()
+    assert steps[winner] >= 0
+    assert all(steps[winner] <= v for v in steps.values() if v >= 0)
+
+
+def test_adam_memory_is_two_float32_buffers_per_parameter():
+    assert check.adam_state_gigabytes.value() == pytest.approx(2 * 4 * 10**9 / 1e9)
+
+
+# --------------------------------------------------------- exercise 6.1
+
+
+def test_steps_right_answer_passes():
+    result = check.steps_to_target(_right_steps)
+    assert result.passed and result.status == "passed"
+
+
+@pytest.mark.parametrize("wrong, cause", [
+    (topic._wrong_steps_off_by_one, "off by one"),
+    (topic._wrong_steps_strict, "< instead of <="),
+    (topic._wrong_steps_len_when_never, "not len(losses)"),
+    (topic._wrong_steps_argmax_only, "all-False array is 0"),
+    (topic._wrong_steps_none_when_never, "not None"),
+    (topic._wrong_steps_last, "last index"),
+])
+def test_steps_known_mistakes_are_named(wrong, cause):
+    _failed_with(check.steps_to_target(wrong), cause)
+
+
+def test_steps_not_implemented_and_error():
+    assert check.steps_to_target(_not_implemented).status == "not implemented"
+    result = check.steps_to_target(_broken)
+    assert result.status == "error" and "NameError" in result.message
+
+
+# --------------------------------------------------------- exercise 6.2
+
+
+def test_best_right_answer_passes():
+    result = check.best_learning_rate(_right_best)
+    assert result.passed and result.status == "passed"
+
+
+@pytest.mark.parametrize("wrong, cause", [
+    (topic._wrong_best_argmin, "first NaN"),
+    (topic._wrong_best_index, "index of the best run"),
+    (topic._wrong_best_loss, "best final loss"),
+    (topic._wrong_best_max, "largest final loss"),
+    (topic._wrong_best_largest_stable, "largest rate that did not diverge"),
+])
+def test_best_known_mistakes_are_named(wrong, cause):
+    _failed_with(check.best_learning_rate(wrong), cause)
+
+
+def test_best_not_implemented_and_error():
+    assert check.best_learning_rate(_not_implemented).status == "not implemented"
+    result = check.best_learning_rate(_broken)
+    assert result.status == "error" and "NameError" in result.message
+
+
+# --------------------------------------------------------- exercise 6.3
+
+
+def test_sparse_winner_right_answer_passes_in_any_case():
+    winner = check.sparse_minibatch_winner.value()
+    assert check.sparse_minibatch_winner(winner).passed
+    assert check.sparse_minibatch_winner(f"  {winner.upper()} ").passed
+
+
+@pytest.mark.parametrize("wrong, cause", [
+    ("RMSprop", "moving average does not keep growing"),
+    ("adam", "second moment is a moving average"),
+    ("AdamW", "plus weight decay"),
+    ("Momentum", "once in five batches"),
+    ("SGD", "no rate reached the target"),
+])
+def test_sparse_winner_known_mistakes_are_named(wrong, cause):
+    if wrong.lower() == check.sparse_minibatch_winner.value().lower():
+        pytest.skip("this optimizer is the measured winner")
+    _failed_with(check.sparse_minibatch_winner(wrong), cause)
+
+
+def test_sparse_winner_not_implemented():
+    assert check.sparse_minibatch_winner(...).status == "not implemented"
+    assert check.sparse_minibatch_winner(None).status == "not implemented"
+
+
+# --------------------------------------------------------- exercise 6.5
+
+
+def test_adam_memory_right_answer_passes():
+    assert check.adam_state_gigabytes(8).passed
+    assert check.adam_state_gigabytes(8.0).passed
+
+
+@pytest.mark.parametrize("wrong, cause", [
+    (4, "that is one buffer"),
+    (12, "the parameters themselves"),
+    (16, "the parameters and the gradients"),
+    (2, "number of floats in billions"),
+    (64, "gigabits"),
+    (0, "not free"),
+])
+def test_adam_memory_known_mistakes_are_named(wrong, cause):
+    _failed_with(check.adam_state_gigabytes(wrong), cause)
+
+
+def test_adam_memory_not_implemented():
+    assert check.adam_state_gigabytes(...).status == "not implemented"
