@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_OPTS := --all
 
-.PHONY: book test lint unit notebooks build-strict browser bench student clean help
+.PHONY: book test lint unit notebooks build-strict browser binder bench student clean help
 
 help:
 	@echo "make book     build the website into _build/html"
@@ -34,10 +34,13 @@ book: $(VENV)/.book-deps
 	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check lrcourse tests bench tools
+	$(BIN)/ruff check lrcourse tests bench tools _ext
 
+# Tests that need the built website (browser, launch URLs) run after build-strict;
+# the slow fresh-install test (marked binder) has its own target.
 unit: $(VENV)/.test-deps
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser --ignore=tests/test_launch_urls.py \
+		-m "not binder"
 
 notebooks: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env chapters/
@@ -48,9 +51,13 @@ build-strict: $(VENV)/.book-deps
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 
 browser: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q tests/browser
+	$(BIN)/python -m pytest -q tests/browser tests/test_launch_urls.py
 
-test: lint unit notebooks build-strict browser
+# What Binder does: requirements.txt alone, in a fresh environment, runs every notebook.
+binder: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q -m binder tests/test_binder.py
+
+test: lint unit notebooks build-strict browser binder
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m bench

@@ -1,0 +1,56 @@
+"""The built website as files: where it is, its pages, what a page references.
+
+Shared by the browser tests' fixtures (``conftest.py``) and tests; no browser needed.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def site_dir():
+    return Path(os.environ.get("LRCOURSE_SITE", ROOT / "_build" / "html")).resolve()
+
+
+def require_site():
+    site = site_dir()
+    if not (site / "searchindex.js").exists():
+        pytest.fail(f"no built website at {site}: run `make book` first (or set "
+                    f"LRCOURSE_SITE to a folder with a built site)", pytrace=False)
+    return site
+
+
+def toc_pages(site):
+    """Every page of the book, as Sphinx built it: the docnames of its search index."""
+    text = (site / "searchindex.js").read_text(encoding="utf8")
+    index = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    return sorted(index["docnames"])
+
+
+def is_local(url):
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL_HOSTS
+
+
+def page_path(docname):
+    return f"{docname}.html"
+
+
+def looks_like_a_file_name(text):
+    """Alt text that is only a file name or a hash (what myst-nb writes when none is given)."""
+    name = text.strip().rsplit("/", 1)[-1]
+    return bool(re.fullmatch(r"[\w.-]*\.(png|jpe?g|gif|svg|webp)", name, re.I)
+                or re.fullmatch(r"[0-9a-f]{16,}", name, re.I))
+
+
+def pages_containing(site, marker):
+    """Docnames whose built HTML contains ``marker`` (found without a browser)."""
+    return [doc for doc in toc_pages(site)
+            if marker in (site / page_path(doc)).read_text(encoding="utf8")]

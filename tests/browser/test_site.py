@@ -1,0 +1,155 @@
+"""The built website in a browser: every page, then search, solutions and scrubbers.
+
+Run ``make book`` first; see ``conftest.py`` for the site, the browser and the
+environment variables. Page weights are checked without a browser.
+"""
+
+import html
+import re
+from urllib.parse import unquote
+
+import pytest
+from browser_site import looks_like_a_file_name, page_path, pages_containing, toc_pages
+
+PAGE_BUDGET = 2_000_000  # bytes: a page's own HTML plus its images (DESIGN section 8)
+FIGURE_BUDGET = 500_000  # bytes: one scrubbable figure
+SCRUBBER = 'class="lrcourse-scrubber"'
+
+
+# ------------------------------------------------------------------ every page
+
+
+def test_page_logs_no_errors(page, visited):
+    """No console error or uncaught exception, except requests to other hosts (blocked)."""
+    visit = visited(page)
+    assert not visit.errors, f"{page}: " + "\n".join(visit.errors)
+
+
+def test_images_load_and_have_alt_text(page, visited):
+    images = visited(page).page.evaluate(
+        """() => Array.from(document.images).map(i => ({
+               src: i.getAttribute('src').slice(0, 80), alt: i.getAttribute('alt') || '',
+               width: i.naturalWidth}))""")
+    for image in images:
+        assert image["width"] > 0, f"{page}: image {image['src']} did not load"
+        alt = image["alt"].strip()
+        assert alt, f"{page}: image {image['src']} has no alt text"
+        assert not looks_like_a_file_name(alt), (
+            f"{page}: image {image['src']} has a file name as alt text ({alt!r}); describe "
+            f"the figure in the cell's metadata: mystnb: image: alt: ...")
+        assert len(alt.split()) >= 2, f"{page}: alt text {alt!r} does not describe the image"
+
+
+def _tex_sources(site, page):
+    text = (site / page_path(page)).read_text(encoding="utf8")
+    return [html.unescape(m) for m in
+            re.findall(r'<(?:span|div) class="math[^"]*">(.*?)</(?:span|div)>', text, re.S)]
+
+
+def test_math_source_present_and_rendered(page, site, visited):
+    """The TeX is in the page; MathJax renders it, or was only blocked as an external fetch."""
+    sources = _tex_sources(site, page)
+    if not sources:
+        pytest.skip(f"{page} has no math")
+    for tex in sources:
+        assert re.search(r"\\[(\[]", tex), f"{page}: math without TeX delimiters: {tex[:80]!r}"
+    assert any(re.search(r"\\[a-zA-Z]+", tex) for tex in sources), (
+        f"{page}: no TeX command (\\frac, \\sigma, ...) in any of its math")
+    visit = visited(page)
+    loaded = visit.page.evaluate(
+        """() => window.MathJax && MathJax.startup && MathJax.startup.promise
+                 ? MathJax.startup.promise.then(() => true) : false""")
+    if loaded:
+        rendered = visit.page.evaluate("() => document.querySelectorAll('mjx-container').length")
+        failed = visit.page.evaluate("() => document.querySelectorAll('mjx-merror').length")
+        assert rendered >= len(sources) and not failed, (
+            f"{page}: MathJax rendered {rendered} of {len(sources)} equations, {failed} errors")
+    else:
+        assert any("mathjax" in url.lower() for url in visit.blocked), (
+            f"{page}: MathJax did not run, and not because its external request was blocked")
+
+
+def test_screenshot_written(page, visited):
+    shot = visited(page).screenshot
+    assert shot.exists() and shot.stat().st_size > 0, f"no screenshot at {shot}"
+
+
+def page_weight(site, page):
+    """Bytes of a page's HTML plus the images it references under ``_images``."""
+    path = site / page_path(page)
+    text = path.read_text(encoding="utf8")
+    images = {unquote(src) for src in re.findall(r'(?:src|href)="([^"#?]*_images/[^"#?]+)"', text)}
+    return path.stat().st_size + sum((path.parent / src).resolve().stat().st_size
+                                     for src in images)
+
+
+def test_page_weight(page, site):
+    weight = page_weight(site, page)
+    print(f"{page}: {weight / 1e3:.0f} kB")
+    assert weight < PAGE_BUDGET, f"{page} weighs {weight / 1e6:.2f} MB (budget 2 MB)"
+
+
+def test_scrubbable_figures_are_light_and_self_contained(page, site):
+    text = (site / page_path(page)).read_text(encoding="utf8")
+    for figure in re.findall(r'<figure class="lrcourse-scrubber".*?</figure>', text, re.S):
+        assert len(figure.encode()) < FIGURE_BUDGET, (
+            f"{page}: a scrubbable figure weighs {len(figure) / 1e3:.0f} kB")
+        for url in re.findall(r'(?:src|href)="([^"]*)"', figure):
+            assert url.startswith("data:"), f"{page}: a scrubbable figure fetches {url[:80]}"
+
+
+# ------------------------------------------------------------------ features
+
+
+def test_search_finds_adagrad(site, open_page):
+    assert "chapters/02_adagrad" in toc_pages(site), \
+        "the Adagrad chapter (chapters/02_adagrad) is not in the built site"
+    visit = open_page("search.html?q=Adagrad")
+    visit.page.wait_for_selector("ul.search li a", timeout=15_000)
+    hits = visit.page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
+    assert any("02_adagrad" in href for href in hits), f"search for Adagrad found {hits}"
+    assert not visit.errors, "\n".join(visit.errors)
+
+
+def test_solutions_are_collapsed_until_clicked(site, visited):
+    pages = pages_containing(site, 'class="solution')
+    assert pages, "no exercise solution anywhere in the book"
+    for page in pages:
+        solutions = visited(page).page.locator(".solution.dropdown, details.solution")
+        assert solutions.count(), f"{page}: its solutions are not dropdowns"
+        for i in range(solutions.count()):
+            solution = solutions.nth(i)
+            if solution.evaluate("e => e.tagName") == "DETAILS":
+                assert not solution.evaluate("e => e.open"), f"{page}: solution {i} is open"
+                solution.locator("summary").click()
+                assert solution.evaluate("e => e.open"), f"{page}: solution {i} did not open"
+                continue
+            body = solution.locator(":scope > :not(.admonition-title)").first
+            assert not body.is_visible(), f"{page}: solution {i} is visible before a click"
+            solution.locator(".toggle-button").click()
+            body.wait_for(state="visible", timeout=3_000)
+
+
+def test_the_book_has_a_scrubbable_figure(site):
+    assert pages_containing(site, SCRUBBER), (
+        "no chapter shows a scrubbable figure (lrcourse.interactive.explore / race)")
+
+
+def test_scrubbers_respond_to_their_slider(site, visited):
+    for page in pages_containing(site, SCRUBBER):
+        visit = visited(page)
+        figures = visit.page.locator("figure.lrcourse-scrubber")
+        assert figures.count(), f"{page}: scrubbable figure in the HTML but not in the page"
+        for i in range(figures.count()):
+            figure = figures.nth(i)
+            assert figure.get_attribute("aria-label"), f"{page}: figure {i} has no label"
+            slider = figure.locator("input[type=range]")
+            assert slider.get_attribute("aria-label"), f"{page}: slider {i} has no label"
+            before = figure.locator("svg").inner_html(), figure.locator("figcaption").inner_text()
+            assert before[0], f"{page}: figure {i} drew nothing"
+            value, top = int(slider.input_value()), int(slider.get_attribute("max"))
+            slider.fill(str(0 if value == top else top))
+            after = figure.locator("svg").inner_html(), figure.locator("figcaption").inner_text()
+            assert after[0] != before[0], f"{page}: figure {i} did not change with its slider"
+            assert after[1] != before[1], f"{page}: figure {i}'s caption did not change"
+        assert not visit.errors, f"{page}: " + "\n".join(visit.errors)
