@@ -22,7 +22,7 @@ def contour_grid():
     """200 x 200 linear-regression loss grid: vectorised vs the notes' double loop."""
     problem = problems.linear_regression()
     X, y = problem.info["X"], problem.info["y"][:, None]
-    a, b = np.linspace(-1, 10, 200), np.linspace(-1, 5, 200)
+    a, b = np.linspace(*problem.xlim, 200), np.linspace(*problem.ylim, 200)
 
     def loop():
         A, B = np.meshgrid(a, b)
