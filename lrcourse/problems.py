@@ -19,7 +19,9 @@ problem                  what it shows                                          
 =======================  =====================================================  =======
 """
 
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -32,7 +34,8 @@ class Problem:
 
     ``loss(x)`` returns shape ``x.shape[:-1]``; ``grad(x)`` returns ``x.shape``.
     Problems built on data (``n_samples > 0``) also accept ``idx``, an array of sample
-    indices, to evaluate a mini-batch: ``loss(x, idx)``, ``grad(x, idx)``.
+    indices, to evaluate a mini-batch: ``loss(x, idx)``, ``grad(x, idx)``. ``minimum``
+    may be given as a function of the problem, run the first time it is read.
     """
 
     name: str
@@ -46,6 +49,18 @@ class Problem:
     start: np.ndarray = field(default=None, repr=False)
     n_samples: int = 0
     info: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if callable(self.minimum):  # a solver: run it on first use of ``minimum``
+            self.__dict__["_solve"] = self.__dict__.pop("minimum")
+
+    def __getattr__(self, name):
+        solve = self.__dict__.get("_solve")
+        if name == "minimum" and solve is not None:
+            self.minimum = solve(self)
+            del self.__dict__["_solve"]
+            return self.minimum
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _point(self, x):
         x = np.asarray(x, dtype=float)
@@ -229,7 +244,7 @@ def _least_squares_problem(name, X, y, start, xlim=None, ylim=None, info=None):
     def loss(theta, idx=None):
         if idx is None:
             e = theta - minimum
-            return np.sum((e @ A) * e, axis=-1) + min_loss
+            return np.einsum("...i,...i->...", e @ A, e) + min_loss
         r = theta @ X[idx].T - y[idx]
         return np.mean(r * r, axis=-1)
 
@@ -297,9 +312,7 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     downloaded. The minimum is not known in closed form; ``minimum`` is a long,
     accurate L-BFGS solution computed on first use.
     """
-    from sklearn.datasets import load_digits
-
-    images, labels = load_digits(return_X_y=True)
+    images, labels = _bundled_digits()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))
     n_test = int(round(test_fraction * len(labels)))
@@ -332,11 +345,19 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
         pred = np.argmax(logits(np.asarray(theta), X_all[rows]), axis=-1)
         return np.mean(pred == labels[rows], axis=-1)
 
-    problem = Problem(name="digits softmax", dim=k * c, loss_fn=loss, grad_fn=grad,
-                      minimum=None, start=np.zeros(k * c), n_samples=len(train),
-                      info={"accuracy": accuracy, "l2": l2})
-    problem.minimum = _minimize(problem)
-    return problem
+    return Problem(name="digits softmax", dim=k * c, loss_fn=loss, grad_fn=grad,
+                   minimum=_minimize, start=np.zeros(k * c), n_samples=len(train),
+                   info={"accuracy": accuracy, "l2": l2})
+
+
+def _bundled_digits():
+    """scikit-learn's 8x8 digits, read from the file it ships (no sklearn import, no download)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("digits_softmax needs scikit-learn installed (it ships the data)")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    data = np.loadtxt(path, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(int)
 
 
 def _minimize(problem):
@@ -355,14 +376,14 @@ def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, waven
         L(w) = \tfrac12 h_1 w_1^2 + \tfrac12 h_2 \bigl(w_2 - a \sin(k w_1)\bigr)^2,
         \qquad h_1 = \text{flat\_curvature},\ h_2 = \text{steep\_curvature}
 
-    The valley floor is the curve :math:`w_2 = a \sin(k w_1)`; the minimum is the origin,
-    with loss 0. Across the valley the curvature is :math:`\partial^2 L / \partial w_2^2
-    = h_2` everywhere, so a step of :math:`\eta_t / \sigma_t > 2 / h_2` along :math:`w_2`
-    is unstable. Because the floor moves in :math:`w_2` as :math:`w_1` travels, the error
-    across the valley stays small but never vanishes while the path is moving (on an
-    axis-aligned ravine it decays to nothing). That is what lets the lecture's mean-form
-    Adagrad burst out of the valley late in training once its step has grown past
-    :math:`2/h_2`, and lets a schedule prevent it (chapter 5).
+    The valley floor is the curve :math:`w_2 = a \sin(k w_1)`, not parallel to an axis
+    (as the valleys of real loss surfaces are not); the minimum is the origin, with loss
+    0. Across the valley the curvature is :math:`\partial^2 L / \partial w_2^2 = h_2`
+    everywhere, so a step of :math:`\eta_t / \sigma_t > 2 / h_2` along :math:`w_2` is
+    unstable (up to a correction of order :math:`(ak)^2` from the tilt of the floor).
+    Chapter 5 uses it for the late-training bursts of the lecture's mean-form Adagrad,
+    whose step grows past :math:`2/h_2` once the path has reached the floor, and for
+    how a decaying schedule prevents them.
     """
     check.positive(flat_curvature, "flat_curvature")
     check.positive(steep_curvature, "steep_curvature")
@@ -388,6 +409,6 @@ def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, waven
 
     return Problem(name="curved ravine", dim=2, loss_fn=loss, grad_fn=grad,
                    hessian_fn=hessian, minimum=np.zeros(2), xlim=(-12.0, 2.0),
-                   ylim=(-1.25, 1.25), start=np.array([-10.0, -0.5]),
+                   ylim=(-1.5, 1.5), start=np.array([-10.0, -0.5]),
                    info={"curvatures": np.array([h1, h2]), "amplitude": a,
                          "wavenumber": k})

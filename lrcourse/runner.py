@@ -93,6 +93,9 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
                              f"samples), got {batch_size}")
     rng = np.random.default_rng(seed)
     plateau = getattr(optimizer.lr, "step", None)
+    if plateau is not None and x.ndim > 1:
+        raise ValueError("a ReduceLROnPlateau learning rate follows one run's loss: "
+                         f"give a single starting point, not a batch of shape {x.shape}")
     optimizer.reset()
 
     xs, losses, norms, lrs, sizes = [x], [problem.loss(x)], [], [], []

@@ -192,6 +192,19 @@ def test_minibatch_run_is_deterministic_and_uses_batches():
     assert not np.allclose(a.params, c.params)
 
 
+def test_plateau_schedule_needs_a_single_run():
+    from lrcourse import ReduceLROnPlateau
+    with pytest.raises(ValueError, match="single starting point"):
+        run(Adam(lr=ReduceLROnPlateau(0.1)), problems.saddle(), np.zeros((3, 2)), steps=5)
+
+
+def test_digits_minimum_is_computed_on_first_use():
+    p = problems.digits_softmax()
+    assert "minimum" not in p.__dict__
+    first = p.minimum
+    assert p.minimum is first and np.linalg.norm(p.grad(first)) < 1e-5
+
+
 def test_runner_rejects_bad_input():
     with pytest.raises(ValueError, match="steps"):
         run(SGD(lr=0.1), problems.saddle(), steps=-1)

@@ -8,7 +8,6 @@ import html
 import re
 from urllib.parse import unquote
 
-import pytest
 from browser_site import looks_like_a_file_name, page_path, pages_containing, toc_pages
 
 PAGE_BUDGET = 2_000_000  # bytes: a page's own HTML plus its images (DESIGN section 8)
@@ -49,8 +48,11 @@ def _tex_sources(site, page):
 def test_math_source_present_and_rendered(page, site, visited):
     """The TeX is in the page; MathJax renders it, or was only blocked as an external fetch."""
     sources = _tex_sources(site, page)
-    if not sources:
-        pytest.skip(f"{page} has no math")
+    if not sources:  # a page without math must not show unprocessed TeX either
+        body = visited(page).page.inner_text("main")
+        assert not re.search(r"\$\$|\\frac|\\sigma|\\eta", body), (
+            f"{page}: TeX in the text that was not turned into math")
+        return
     for tex in sources:
         assert re.search(r"\\[(\[]", tex), f"{page}: math without TeX delimiters: {tex[:80]!r}"
     assert any(re.search(r"\\[a-zA-Z]+", tex) for tex in sources), (
