@@ -16,12 +16,24 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def solution_fragments(nb):
+def public_lines():
+    """Every line of every chapter that is not part of a solution."""
+    return set().union(*(_split(read(path))[1] for path in CHAPTERS))
+
+
+def solution_fragments(nb, public=frozenset()):
     """Distinctive lines that appear only inside solutions of a reference notebook.
 
     Code between the solution markers and the text of gated solutions, minus lines
-    that also occur outside any solution (a shared ``return theta`` proves nothing).
+    that also occur outside any solution, in this notebook or in ``public`` (lines
+    shown elsewhere in the book): a shared ``return theta`` proves nothing.
     """
+    secret, mine = _split(nb)
+    return {s for s in secret - mine - set(public) if len(s) >= 20 and not s.startswith("#")}
+
+
+def _split(nb):
+    """``(solution lines, other lines)`` of a notebook, stripped."""
     inside, secret, public = False, set(), set()
     for cell in nb.cells:
         if cell.cell_type == "markdown" and _GATE_START.search(cell.source):
@@ -43,7 +55,7 @@ def solution_fragments(nb):
             public.update(line.strip() for line in lines)
         if cell.cell_type == "markdown" and _GATE_END.search(cell.source):
             inside = False
-    return {s for s in secret - public if len(s) >= 20 and not s.startswith("#")}
+    return secret, public
 
 
 def learner_copy(nb):
