@@ -87,10 +87,10 @@ class Checker:
 
     def _report(self, status, detail):
         head = {
-            "passed": f"✅ {self.title}: passed.",
-            "failed": f"❌ {self.title}: not yet right.",
-            "error": f"❌ {self.title}: your code raised an error.",
-            "not implemented": f"⏳ {self.title}: not yet implemented.",
+            "passed": f"✓ {self.title}: passed.",
+            "failed": f"✗ {self.title}: not yet right.",
+            "error": f"✗ {self.title}: your code raised an error.",
+            "not implemented": f"… {self.title}: not yet implemented.",
         }[status]
         tail = "" if status == "passed" else f"\n   (call check.{self.name}.hint() for a hint)"
         message = head + (f"\n{detail}" if detail else "") + tail
