@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import Adagrad, AdagradMean, check
 from lrcourse.check import adagrad as topic
@@ -17,20 +20,6 @@ def _right_step(theta, grad, state_sum, lr=0.01, eps=1e-10):
 def _right_mean_step(theta, grad, state_sum, t, lr=0.01, eps=1e-10):
     state_sum = state_sum + grad * grad
     return theta - lr * grad / (np.sqrt(state_sum / t) + eps), state_sum
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 # ------------------------------------------------------------- references

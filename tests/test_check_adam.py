@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, AdamW, check, problems, run
 from lrcourse.check import adam as topic
@@ -20,20 +23,6 @@ def _right_adam(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
 def _right_adamw(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
                  weight_decay=1e-2):
     return _right_adam(theta * (1 - lr * weight_decay), grad, m, v, t, lr, beta1, beta2, eps)
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 def _adam_variant(*, correct_m=True, correct_v=True, eps_inside=False, shift=0,

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, check, problems, sweep
 from lrcourse.check import comparison as topic
@@ -20,20 +23,6 @@ def _right_best(lrs, final_losses):
     if not finite.any():
         return float("nan")
     return float(np.asarray(lrs, dtype=float)[np.argmin(np.where(finite, final, np.inf))])
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 # ------------------------------------------------------------- references

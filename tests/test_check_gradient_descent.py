@@ -2,25 +2,14 @@
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import SGD, check, problems, run
 from lrcourse.check import gradient_descent as topic
 
 # ------------------------------------------------------------------ helpers
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 # ------------------------------------------------------------- exercise 1.1: gd_path

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import Adagrad, RMSprop, check
 from lrcourse.check import rmsprop as topic
@@ -28,20 +31,6 @@ def _wrong_step(average, *, eps_inside=False, old=False, sign=-1):
 
 def _ema(v, g, a):
     return a * v + (1 - a) * g * g
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 # ------------------------------------------------------------- references

@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from checking import broken as _broken
+from checking import failed_with as _failed_with
+from checking import not_implemented as _not_implemented
 
 from lrcourse import AdagradMean, check, problems, run, schedules
 from lrcourse.check import schedules as topic
@@ -18,20 +21,6 @@ def _right_warmup_cosine(t, peak, warmup_steps, total_steps, floor=0.0):
     if t > T:
         return floor
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * (t - W) / (T - W)))
-
-
-def _not_implemented(*args):
-    raise NotImplementedError
-
-
-def _broken(*args):
-    return undefined_name  # noqa: F821  (a learner's NameError)
-
-
-def _failed_with(result, cause):
-    assert result.status == "failed", result.message
-    assert not result.passed
-    assert "likely cause" in result.message and cause in result.message, result.message
 
 
 # ------------------------------------------------------------- references
