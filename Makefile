@@ -23,8 +23,18 @@ $(VENV)/.book-deps: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# PyTorch is optional: the tests compare against stored PyTorch numbers, and also live
+# when torch is importable. It is installed only if pip finds torch 2.13.0 without the
+# index (a local wheel): the registry's build is gigabytes.
 $(VENV)/.test-deps: requirements-test.txt $(VENV)/.book-deps
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then :; \
+	elif $(BIN)/python -m pip download --quiet --no-index --no-deps \
+	        --dest $(VENV)/.torch-wheel torch==2.13.0 >/dev/null 2>&1; then \
+	  echo "installing torch 2.13.0 from a local wheel for the live PyTorch comparisons"; \
+	  $(BIN)/python -m pip install --quiet --find-links $(VENV)/.torch-wheel torch==2.13.0; \
+	  rm -rf $(VENV)/.torch-wheel; \
+	else echo "torch 2.13.0 is not available offline: live PyTorch comparisons will skip"; fi
 	touch $@
 
 book: $(VENV)/.book-deps
