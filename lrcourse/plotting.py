@@ -23,7 +23,7 @@ _EXTRA = ["#D55E00", "#F0E442", "#56B4E9", "#CC79A7", "#999999"]
 LINESTYLES = ["-", "--", ":", "-."]
 #: Colours for several schedules in one figure: samples of the colour-blind-safe
 #: "cividis" map, so that no schedule borrows an optimizer's colour.
-SCHEDULE_COLORS = ["#00204d", "#31446b", "#666970", "#958f78", "#cbba69", "#ffea46"][:5]
+SCHEDULE_COLORS = ["#00204d", "#31446b", "#666970", "#958f78", "#cbba69"]
 
 
 def color(name, fallback=0):
