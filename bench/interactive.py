@@ -22,7 +22,7 @@ BUDGET = 0.100  # seconds
 def explorer_update():
     """Adam on the linear-regression data (100 samples): slider move -> 300 steps -> redraw."""
     try:
-        from lrcourse.interactive import LogRange, explorer
+        from lrcourse.figures.interactive import LogRange, explorer
     except ImportError:
         return None
     box = explorer(lambda lr: Adam(lr=lr), problems.linear_regression(),
@@ -39,7 +39,7 @@ def explorer_update():
 def race_update():
     """Three optimizers on the ravine: step slider move -> arrows and bars redrawn."""
     try:
-        from lrcourse.interactive import race_explorer
+        from lrcourse.figures.interactive import race_explorer
     except ImportError:
         return None
     box = race_explorer({"SGD": SGD(lr=0.09), "Adagrad": Adagrad(lr=1.0), "Adam": Adam(lr=0.5)},

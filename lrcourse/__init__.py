@@ -8,16 +8,45 @@ chapters are drawn with.
 
 >>> from lrcourse import Adam, run, problems
 >>> trajectory = run(Adam(lr=0.1), problems.linear_regression(), steps=200)
+
+The package has three layers, one folder each; imports only go downwards:
+
+* ``lrcourse.numerics``  pieces, optimizers, schedules, problems, runner (NumPy only)
+* ``lrcourse.figures``   plotting, views, scrubber, interactive widgets
+* ``lrcourse.teaching``  exercise checkers, grading, the student edition
+
+The flat names below are what the chapters use. ``plotting``, ``interactive`` and
+``check`` load on first use, so ``import lrcourse`` stays free of matplotlib.
 """
 
-from . import pieces, problems, schedules
-from .optimizers import SGD, Adagrad, AdagradMean, Adam, AdamW, Optimizer, RMSprop
-from .runner import Trajectory, compare, run, sweep
-from .schedules import ReduceLROnPlateau
+import importlib
+import sys
+
+from .numerics import pieces, problems, schedules
+from .numerics.optimizers import SGD, Adagrad, AdagradMean, Adam, AdamW, Optimizer, RMSprop
+from .numerics.runner import Trajectory, compare, run, sweep
+from .numerics.schedules import ReduceLROnPlateau
+
+_LAYERED = {
+    "plotting": "lrcourse.figures.plotting",
+    "interactive": "lrcourse.figures.interactive",
+    "check": "lrcourse.teaching.check",
+}
+
+
+def __getattr__(name):
+    if name not in _LAYERED:
+        raise AttributeError(f"module 'lrcourse' has no attribute {name!r}")
+    module = importlib.import_module(_LAYERED[name])
+    # `from lrcourse.check import ...` then finds the same module object.
+    sys.modules[f"{__name__}.{name}"] = module
+    globals()[name] = module
+    return module
+
 
 __all__ = [
     "SGD", "Adagrad", "AdagradMean", "RMSprop", "Adam", "AdamW", "Optimizer",
     "ReduceLROnPlateau", "Trajectory", "run", "sweep", "compare",
-    "pieces", "problems", "schedules",
+    "pieces", "problems", "schedules", "plotting", "interactive", "check",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from lrcourse.student import _GATE_END, _GATE_START, BEGIN, END
+from lrcourse.teaching.edition import _GATE_END, _GATE_START, BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))

@@ -7,7 +7,7 @@ from checking import failed_with as _failed_with
 from checking import not_implemented as _not_implemented
 
 from lrcourse import Adagrad, AdagradMean, check
-from lrcourse.check import adagrad as topic
+from lrcourse.teaching.check import adagrad as topic
 
 # ------------------------------------------------------------------ helpers
 

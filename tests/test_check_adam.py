@@ -7,7 +7,7 @@ from checking import failed_with as _failed_with
 from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, AdamW, check, problems, run
-from lrcourse.check import adam as topic
+from lrcourse.teaching.check import adam as topic
 
 # ------------------------------------------------------------------ helpers
 

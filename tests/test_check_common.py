@@ -4,7 +4,7 @@ import pytest
 from checking import broken, not_implemented
 
 from lrcourse import check
-from lrcourse.check import AnswerChecker, FunctionChecker
+from lrcourse.teaching.check import AnswerChecker, FunctionChecker
 
 CHECKERS = sorted(check.REGISTRY.values(), key=lambda c: (c.chapter, c.title))
 

@@ -7,7 +7,7 @@ from checking import failed_with as _failed_with
 from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, check, problems, sweep
-from lrcourse.check import comparison as topic
+from lrcourse.teaching.check import comparison as topic
 
 # ------------------------------------------------------------------ helpers
 

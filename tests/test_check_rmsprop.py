@@ -7,7 +7,7 @@ from checking import failed_with as _failed_with
 from checking import not_implemented as _not_implemented
 
 from lrcourse import Adagrad, RMSprop, check
-from lrcourse.check import rmsprop as topic
+from lrcourse.teaching.check import rmsprop as topic
 
 # ------------------------------------------------------------------ helpers
 

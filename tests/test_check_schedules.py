@@ -9,7 +9,7 @@ from checking import failed_with as _failed_with
 from checking import not_implemented as _not_implemented
 
 from lrcourse import AdagradMean, check, problems, run, schedules
-from lrcourse.check import schedules as topic
+from lrcourse.teaching.check import schedules as topic
 
 # ------------------------------------------------------------------ helpers
 

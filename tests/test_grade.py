@@ -10,8 +10,8 @@ import pytest
 from edition import CHAPTERS, learner_copy, read
 
 from lrcourse import check
-from lrcourse.check import FunctionChecker
-from lrcourse.grade import format_report, grade
+from lrcourse.teaching.check import FunctionChecker
+from lrcourse.teaching.grading import format_report, grade
 
 _CALL = re.compile(r"^check\.(\w+)\((\w+)\)", re.M)
 
@@ -47,7 +47,7 @@ def test_one_known_wrong_answer_fails_exactly_that_exercise(tmp_path):
     path, nb, i, name, fn = _first_function_exercise()
     checker = check.REGISTRY[name]
     wrong, explanation = checker.mistakes[0]
-    inject = (f"from lrcourse.check import REGISTRY as _R\n"
+    inject = (f"from lrcourse.teaching.check import REGISTRY as _R\n"
               f"{fn} = _R[{name!r}].mistakes[0][0]")
     nb.cells.insert(i, nbformat.v4.new_code_cell(inject))
     report = grade(_write(nb, tmp_path, path.name), timeout=120)

@@ -10,8 +10,8 @@ import pytest
 matplotlib.use("Agg")
 
 from lrcourse import SGD, Adagrad, Adam, problems, run  # noqa: E402
-from lrcourse.scrubber import race_scrubber, step_scrubber, value_scrubber  # noqa: E402
-from lrcourse.views import ARROW_FRACTION, PathView, RaceView, record_race  # noqa: E402
+from lrcourse.figures.scrubber import race_scrubber, step_scrubber, value_scrubber  # noqa: E402
+from lrcourse.figures.views import ARROW_FRACTION, PathView, RaceView, record_race  # noqa: E402
 
 RAVINE = problems.ravine(condition=20)  # curvatures 0.1 and 2: SGD is stable for lr < 1
 
@@ -95,7 +95,7 @@ def test_race_arrows_have_one_length_on_screen():
 
 def test_live_explorer_draws_when_shown_and_survives_bad_values():
     pytest.importorskip("ipywidgets")
-    from lrcourse.interactive import LogRange, Range, explore, explorer
+    from lrcourse.figures.interactive import LogRange, Range, explore, explorer
 
     box = explorer(lambda lr, beta2: Adam(lr=lr, betas=(0.9, beta2)), RAVINE,
                    {"lr": LogRange(1e-3, 1.0, 0.1), "beta2": Range(0.5, 1.0, 0.999)}, steps=50)
@@ -114,7 +114,7 @@ def test_live_explorer_draws_when_shown_and_survives_bad_values():
 
 
 def test_schedule_choices_peak_at_lr_after_the_warmup():
-    from lrcourse.interactive import SCHEDULES, Choice, Range
+    from lrcourse.figures.interactive import SCHEDULES, Choice, Range
 
     for name, factory in SCHEDULES.items():
         for warmup in (0, 10):

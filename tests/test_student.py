@@ -10,7 +10,7 @@ import pytest
 from edition import CHAPTERS, ROOT, public_lines, read, solution_fragments
 
 from lrcourse import check
-from lrcourse.student import stub_code, student_cells, write_edition
+from lrcourse.teaching.edition import stub_code, student_cells, write_edition
 
 
 def md(text, **meta):
@@ -119,7 +119,7 @@ def test_student_site_renders_no_solution_block(edition):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_student_notebook_runs_and_every_checker_says_not_implemented(edition, chapter):
-    from lrcourse.grade import grade
+    from lrcourse.teaching.grading import grade
 
     report = grade(edition / "chapters" / chapter.name, timeout=120)
     expected = {c.name for c in check.REGISTRY.values()

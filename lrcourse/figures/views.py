@@ -1,7 +1,7 @@
 r"""Figures that are drawn once and then updated many times: the interactive figures' canvas.
 
-Two layouts, each shared by a live widget (:mod:`lrcourse.interactive`) and a static
-scrubbable figure for the website (:mod:`lrcourse.scrubber`):
+Two layouts, each shared by a live widget (:mod:`lrcourse.figures.interactive`) and a static
+scrubbable figure for the website (:mod:`lrcourse.figures.scrubber`):
 
 * :class:`PathView`: a 2-D problem's loss contours with optimizer paths, and beside it
   the loss gap :math:`L(\theta_t) - L^*` or the step sizes :math:`\eta_t/\sigma_t`
@@ -26,8 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..numerics.runner import run
 from . import plotting
-from .runner import run
 
 #: How far below the largest loss gap of the window the loss axis reaches.
 LOSS_DECADES = 14

@@ -23,7 +23,7 @@ Chapter 5 ("Learning-rate scheduling") introduces all of them; chapter 6 compare
 
 import numpy as np
 
-from . import _validate as check
+from . import _validate as validate
 
 
 class Schedule:
@@ -55,14 +55,14 @@ def _steps(t):
 
 def _increasing(milestones, name):
     """Check a list of positive integers in strictly increasing order."""
-    milestones = [check.positive_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
+    milestones = [validate.positive_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
     if any(b <= a for a, b in zip(milestones, milestones[1:])):
         raise ValueError(f"{name} must be strictly increasing, got {milestones!r}")
     return milestones
 
 
 def _decay_factor(gamma):
-    return check.in_range(gamma, 0.0, 1.0, "gamma", low_open=True, high_open=False)
+    return validate.in_range(gamma, 0.0, 1.0, "gamma", low_open=True, high_open=False)
 
 
 def constant(lr):
@@ -71,7 +71,7 @@ def constant(lr):
     PyTorch: no scheduler at all. Chapters 1 to 4 use a constant rate; chapter 5 starts
     from it.
     """
-    check.at_least(lr, 0.0, "lr")
+    validate.at_least(lr, 0.0, "lr")
     return Schedule(lambda t: lr * np.ones_like(t, dtype=float), "constant", lr=lr)
 
 
@@ -80,8 +80,8 @@ def step_lr(lr, step_size, gamma=0.1):
 
     PyTorch: ``StepLR(optimizer, step_size, gamma)``. Chapter 5.
     """
-    check.at_least(lr, 0.0, "lr")
-    step_size = check.positive_int(step_size, "step_size")
+    validate.at_least(lr, 0.0, "lr")
+    step_size = validate.positive_int(step_size, "step_size")
     _decay_factor(gamma)
     return Schedule(lambda t: lr * gamma ** (t // step_size), "step_lr",
                     lr=lr, step_size=step_size, gamma=gamma)
@@ -92,7 +92,7 @@ def multistep_lr(lr, milestones, gamma=0.1):
 
     PyTorch: ``MultiStepLR(optimizer, milestones, gamma)``. Chapter 5.
     """
-    check.at_least(lr, 0.0, "lr")
+    validate.at_least(lr, 0.0, "lr")
     milestones = _increasing(milestones, "milestones")
     _decay_factor(gamma)
     return Schedule(lambda t: lr * gamma ** np.searchsorted(milestones, t, side="right"),
@@ -105,8 +105,8 @@ def exponential_lr(lr, gamma):
     ``gamma > 1`` gives an exponentially *growing* rate, the learning-rate range test
     of chapter 6. PyTorch: ``ExponentialLR(optimizer, gamma)``. Chapter 5.
     """
-    check.at_least(lr, 0.0, "lr")
-    check.positive(gamma, "gamma")
+    validate.at_least(lr, 0.0, "lr")
+    validate.positive(gamma, "gamma")
     return Schedule(lambda t: lr * gamma**t, "exponential_lr", lr=lr, gamma=gamma)
 
 
@@ -125,9 +125,9 @@ def cosine_annealing_lr(lr, T_max, eta_min=0.0):
 
     PyTorch: ``CosineAnnealingLR(optimizer, T_max, eta_min)``. Chapter 5.
     """
-    check.at_least(lr, 0.0, "lr")
-    T_max = check.positive_int(T_max, "T_max")
-    check.at_least(eta_min, 0.0, "eta_min")
+    validate.at_least(lr, 0.0, "lr")
+    T_max = validate.positive_int(T_max, "T_max")
+    validate.at_least(eta_min, 0.0, "eta_min")
     if np.any(np.asarray(eta_min) > np.asarray(lr)):
         raise ValueError(f"eta_min must be in [0, lr={lr!r}], got {eta_min!r}")
     return Schedule(
@@ -146,10 +146,10 @@ def linear_lr(lr, start_factor=1 / 3, end_factor=1.0, total_iters=5):
     PyTorch: ``LinearLR(optimizer, start_factor, end_factor, total_iters)``, with its
     ranges: ``start_factor`` in (0, 1], ``end_factor`` in [0, 1]. Chapter 5 (warmup).
     """
-    check.at_least(lr, 0.0, "lr")
-    check.in_range(start_factor, 0.0, 1.0, "start_factor", low_open=True, high_open=False)
-    check.in_range(end_factor, 0.0, 1.0, "end_factor", high_open=False)
-    total_iters = check.positive_int(total_iters, "total_iters")
+    validate.at_least(lr, 0.0, "lr")
+    validate.in_range(start_factor, 0.0, 1.0, "start_factor", low_open=True, high_open=False)
+    validate.in_range(end_factor, 0.0, 1.0, "end_factor", high_open=False)
+    total_iters = validate.positive_int(total_iters, "total_iters")
 
     def formula(t):
         ramp = np.minimum(t, total_iters) / total_iters
@@ -209,12 +209,12 @@ def warmup_cosine(lr, warmup_steps, total_steps, eta_min=0.0, warmup_start_facto
     W), CosineAnnealingLR(optimizer, T - W, eta_min)], milestones=[W])``. Chapter 5
     (why warmup helps Adam early on; Goyal et al., 2017; Liu et al., 2020).
     """
-    warmup_steps = check.positive_int(warmup_steps, "warmup_steps")
-    total_steps = check.positive_int(total_steps, "total_steps")
+    warmup_steps = validate.positive_int(warmup_steps, "warmup_steps")
+    total_steps = validate.positive_int(total_steps, "total_steps")
     if total_steps <= warmup_steps:
         raise ValueError(f"total_steps must be > warmup_steps = {warmup_steps}, "
                          f"got {total_steps}")
-    check.in_range(warmup_start_factor, 0.0, 1.0, "warmup_start_factor",
+    validate.in_range(warmup_start_factor, 0.0, 1.0, "warmup_start_factor",
                    low_open=True, high_open=False)
     joined = sequential(
         [linear_lr(lr, warmup_start_factor, 1.0, warmup_steps),
@@ -240,8 +240,8 @@ def inverse_sqrt(lr, warmup_steps):
     PyTorch: ``LambdaLR(optimizer, lambda t: min((t + 1) / W, (W / (t + 1)) ** 0.5))``.
     Chapter 5.
     """
-    check.at_least(lr, 0.0, "lr")
-    warmup_steps = check.positive_int(warmup_steps, "warmup_steps")
+    validate.at_least(lr, 0.0, "lr")
+    warmup_steps = validate.positive_int(warmup_steps, "warmup_steps")
 
     def formula(t):
         step = t + 1
@@ -283,21 +283,21 @@ class ReduceLROnPlateau:
                  threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
         if np.ndim(lr) != 0:
             raise ValueError(f"lr must be a single number >= 0, got {lr!r}")
-        self.initial_lr = float(check.at_least(lr, 0.0, "lr"))
+        self.initial_lr = float(validate.at_least(lr, 0.0, "lr"))
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.mode, self.threshold_mode = mode, threshold_mode
-        self.factor = check.in_range(factor, 0.0, 1.0, "factor")
-        self.patience = check.positive_int(patience, "patience", allow_zero=True)
+        self.factor = validate.in_range(factor, 0.0, 1.0, "factor")
+        self.patience = validate.positive_int(patience, "patience", allow_zero=True)
         if threshold_mode == "rel":
-            self.threshold = check.in_range(threshold, 0.0, 1.0, "threshold")
+            self.threshold = validate.in_range(threshold, 0.0, 1.0, "threshold")
         else:
-            self.threshold = check.at_least(threshold, 0.0, "threshold")
-        self.cooldown = check.positive_int(cooldown, "cooldown", allow_zero=True)
-        self.min_lr = check.at_least(min_lr, 0.0, "min_lr")
-        self.eps = check.at_least(eps, 0.0, "eps")
+            self.threshold = validate.at_least(threshold, 0.0, "threshold")
+        self.cooldown = validate.positive_int(cooldown, "cooldown", allow_zero=True)
+        self.min_lr = validate.at_least(min_lr, 0.0, "min_lr")
+        self.eps = validate.at_least(eps, 0.0, "eps")
         self.reset()
 
     def reset(self):

@@ -21,7 +21,7 @@ broadcast against the parameters, which is how the runner sweeps many settings a
 
 import numpy as np
 
-from . import _validate as check
+from . import _validate as validate
 
 
 class Piece:
@@ -71,8 +71,8 @@ class Momentum(Piece):
     state_names = ("momentum_buffer",)
 
     def __init__(self, momentum, dampening=0.0, nesterov=False):
-        self.momentum = check.at_least(momentum, 0.0, "momentum")
-        self.dampening = check.at_least(dampening, 0.0, "dampening")
+        self.momentum = validate.at_least(momentum, 0.0, "momentum")
+        self.dampening = validate.at_least(dampening, 0.0, "dampening")
         if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
         self.nesterov = bool(nesterov)
@@ -107,7 +107,7 @@ class MovingAverage(Piece):
     state_names = ("exp_avg",)
 
     def __init__(self, beta, debias=True):
-        self.beta = check.in_range(beta, 0.0, 1.0, "betas[0]")
+        self.beta = validate.in_range(beta, 0.0, 1.0, "betas[0]")
         self.debias = bool(debias)
         super().__init__()
 
@@ -149,8 +149,8 @@ class RootSum(Piece):
     state_names = ("sum",)
 
     def __init__(self, eps=1e-10, initial_accumulator_value=0.0):
-        self.eps = check.positive(eps, "eps")
-        self.initial_accumulator_value = check.at_least(
+        self.eps = validate.positive(eps, "eps")
+        self.initial_accumulator_value = validate.at_least(
             initial_accumulator_value, 0.0, "initial_accumulator_value"
         )
         super().__init__()
@@ -183,7 +183,7 @@ class RootMean(Piece):
     state_names = ("sum",)
 
     def __init__(self, eps=1e-10):
-        self.eps = check.positive(eps, "eps")
+        self.eps = validate.positive(eps, "eps")
         super().__init__()
 
     def hyper(self):
@@ -217,8 +217,8 @@ class RootMovingAverage(Piece):
 
     def __init__(self, alpha, eps, *, centered=False, debias=False, amsgrad=False,
                  name="square_avg", alpha_name="alpha"):
-        self.alpha = check.in_range(alpha, 0.0, 1.0, alpha_name)
-        self.eps = check.positive(eps, "eps")
+        self.alpha = validate.in_range(alpha, 0.0, 1.0, alpha_name)
+        self.eps = validate.positive(eps, "eps")
         self.centered, self.debias, self.amsgrad = bool(centered), bool(debias), bool(amsgrad)
         self.name = name
         self.state_names = (name,) + (("grad_avg",) if centered else ()) + (

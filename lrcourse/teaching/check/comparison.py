@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import SGD, Adagrad, Adam, AdamW, RMSprop, Trajectory, problems, sweep
+from ...numerics import SGD, Adagrad, Adam, AdamW, RMSprop, Trajectory, problems, sweep
 from ._core import AnswerChecker, FunctionChecker
 
 # ------------------------------------------------------------ exercise 6.1

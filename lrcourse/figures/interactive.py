@@ -6,10 +6,10 @@
   its path and loss gap (under 100 ms).
 * :func:`race_explorer`: several optimizers stepped together, with a step slider and a
   play button; at each step the figure shows ``-g_t``, ``-m_t``, the step taken and
-  ``eta_t / sigma_t`` per parameter (:class:`lrcourse.views.RaceView`).
+  ``eta_t / sigma_t`` per parameter (:class:`lrcourse.figures.views.RaceView`).
 * :func:`explore` and :func:`race`: what a chapter calls. They return an object that a
   Jupyter frontend shows as the live widget and the website (which has no kernel) shows
-  as the equivalent static scrubbable figure of :mod:`lrcourse.scrubber`.
+  as the equivalent static scrubbable figure of :mod:`lrcourse.figures.scrubber`.
 
 A setting that diverges says so on the figure ("diverged at step k"); a value an
 optimizer rejects (say ``betas[1] = 1``) shows its error message instead of a plot.
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import schedules as sched
+from ..numerics import schedules as sched
+from ..numerics.runner import run
 from . import scrubber
-from .runner import run
 from .views import PathView, RaceView, record_race
 
 
@@ -167,7 +167,7 @@ def explorer(make_optimizer, problem, controls, *, steps=300, x0=None, name=None
     AdagradMean(lr=SCHEDULES[schedule](lr, steps))``. Sliders for the start ``(w1, w2)``
     are added (the problem must be 2-D, with a plotting window). ``right`` picks the panel
     beside the contours (``"loss"`` or ``"step_size"``) and ``reference`` adds fixed runs
-    to compare with (see :class:`~lrcourse.views.PathView`). Returns an ipywidgets box
+    to compare with (see :class:`~lrcourse.figures.views.PathView`). Returns an ipywidgets box
     whose figure is an image, redrawn at every change.
     """
     import ipywidgets as w

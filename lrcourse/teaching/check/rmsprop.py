@@ -11,7 +11,7 @@ The references are computed with :class:`lrcourse.RMSprop`, not copied from the 
 
 import numpy as np
 
-from ..optimizers import RMSprop
+from ...numerics.optimizers import RMSprop
 from ._core import AnswerChecker, FunctionChecker
 
 

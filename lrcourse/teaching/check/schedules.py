@@ -26,11 +26,11 @@ import math
 
 import numpy as np
 
-from .. import schedules as sched
-from ..optimizers import AdagradMean
-from ..problems import curved_ravine
-from ..runner import run
-from ..schedules import ReduceLROnPlateau
+from ...numerics import schedules as sched
+from ...numerics.optimizers import AdagradMean
+from ...numerics.problems import curved_ravine
+from ...numerics.runner import run
+from ...numerics.schedules import ReduceLROnPlateau
 from ._core import AnswerChecker, FunctionChecker
 
 # ------------------------------------------------------------ exercise 5.1

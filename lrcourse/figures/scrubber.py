@@ -3,7 +3,7 @@
 A figure is one self-contained HTML fragment (class ``lrcourse-scrubber``):
 
 * a palette PNG of everything that never changes (contours, axes, labels, legends),
-  drawn once by :mod:`lrcourse.views`, inlined as a ``data:`` URI with alt text;
+  drawn once by :mod:`lrcourse.figures.views`, inlined as a ``data:`` URI with alt text;
 * the parts that change (paths, loss curves, arrows, bars, "diverged at step k") as
   pixel coordinates in a JSON block, drawn as SVG over the picture by a few dozen lines
   of inline JavaScript when the slider moves.
@@ -13,10 +13,10 @@ one PNG per frame would weigh megabytes. Three kinds:
 
 * :func:`value_scrubber`: one optimizer, one frame per value of a hyperparameter;
 * :func:`step_scrubber`: finished runs, one frame per step (with a play button);
-* :func:`race_scrubber`: the optimizer race of :class:`lrcourse.views.RaceView`.
+* :func:`race_scrubber`: the optimizer race of :class:`lrcourse.figures.views.RaceView`.
 
-:func:`lrcourse.interactive.explore` and :func:`lrcourse.interactive.race` put these on
-the website in place of their live widgets. Chapters 2 to 5.
+:func:`lrcourse.figures.interactive.explore` and :func:`lrcourse.figures.interactive.race`
+put these on the website in place of their live widgets. Chapters 2 to 5.
 """
 
 import base64
@@ -27,7 +27,7 @@ import numbers
 
 import numpy as np
 
-from .runner import run
+from ..numerics.runner import run
 from .views import DIVERGED_COLOR, PathView, RaceView, record_race, status
 
 SIZE, DPI = (8.0, 3.3), 96  # 768 x 317 pixels
@@ -290,7 +290,7 @@ def value_scrubber(make_optimizer, problem, values, *, label="lr", steps=300, x0
     ``values`` are the frames: numbers (12 to 20 is plenty) or names (a schedule
     each, say); the slider starts at the one closest to ``start``. Each frame shows the
     path on the contours, the right panel (``right``: ``"loss"`` or ``"step_size"``,
-    see :class:`~lrcourse.views.PathView`) and the run's result or the step at which it
+    see :class:`~lrcourse.figures.views.PathView`) and the run's result or the step at which it
     diverged. ``reference`` runs stay fixed in every frame.
     """
     values = list(values)
@@ -345,7 +345,7 @@ def step_scrubber(trajectories, problem, *, frames=60, right="loss", alt=None):
 def race_scrubber(optimizers, problem, *, steps=60, x0=None, frames=80, alt=None):
     """The optimizer race, one frame per step (at most ``frames``, spread over the run):
     arrows for ``-g_t``, ``-m_t`` and the step taken, bars for ``eta_t / sigma_t`` per
-    parameter (see :class:`~lrcourse.views.RaceView`)."""
+    parameter (see :class:`~lrcourse.figures.views.RaceView`)."""
     view = RaceView(problem, record_race(optimizers, problem, steps, x0), size=SIZE, dpi=DPI)
     shown = np.unique(np.linspace(0, steps - 1, min(frames, steps)).round().astype(int))
     series, frames = _Series(), []

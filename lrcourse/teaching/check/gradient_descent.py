@@ -10,8 +10,8 @@ import functools
 
 import numpy as np
 
-from .. import problems
-from ..optimizers import SGD
+from ...numerics import problems
+from ...numerics.optimizers import SGD
 from ._core import AnswerChecker, FunctionChecker
 
 # ----------------------------------------------------------------- gd_path

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as check
+from . import _validate as validate
 
 
 @dataclass
@@ -82,12 +82,12 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
     every update. A loss above ``blowup * (starting loss + 1)`` counts as diverged
     (a geometric blow-up long before it overflows). Returns a :class:`Trajectory`.
     """
-    steps = check.positive_int(steps, "steps", allow_zero=True)
+    steps = validate.positive_int(steps, "steps", allow_zero=True)
     x = np.asarray(problem.start if x0 is None else x0, dtype=float)
     if batch_size is not None:
         if not problem.n_samples:
             raise ValueError(f"batch_size needs a problem with data; {problem.name} has none")
-        check.positive_int(batch_size, "batch_size")
+        validate.positive_int(batch_size, "batch_size")
         if batch_size > problem.n_samples:
             raise ValueError(f"batch_size must be <= {problem.n_samples} (the number of "
                              f"samples), got {batch_size}")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate as check
+from . import _validate as validate
 
 
 @dataclass
@@ -118,8 +118,8 @@ def ravine(condition=20.0, flat_curvature=0.1):
     Gradient descent is stable only for ``lr < 2 / h2``; along ``w1`` it then shrinks
     the error by ``1 - lr * h1`` per step, slower the larger the condition number.
     """
-    check.at_least(condition, 1.0, "condition")
-    check.positive(flat_curvature, "flat_curvature")
+    validate.at_least(condition, 1.0, "condition")
+    validate.positive(flat_curvature, "flat_curvature")
     h = np.array([flat_curvature, condition * flat_curvature])
     return Problem(
         name=f"ravine (condition {condition:g})", dim=2,
@@ -199,9 +199,9 @@ def shifting_slope(steep=20.0, sharpness=2.0, gentle=0.1, target=6.0):
     remembers the steep part for ever (Adagrad) crawls on the floor; one that forgets
     (RMSprop) speeds up again.
     """
-    check.positive(steep, "steep")
-    check.positive(sharpness, "sharpness")
-    check.positive(gentle, "gentle")
+    validate.positive(steep, "steep")
+    validate.positive(sharpness, "sharpness")
+    validate.positive(gentle, "gentle")
 
     def loss(x):
         w1, w2 = x[..., 0], x[..., 1]
@@ -272,7 +272,7 @@ def linear_regression(n=100, seed=0):
     ``2 * rand(100, 1)`` and ``randn(100, 1)``, the start is the notes' ``randn(2, 1)``
     drawn next, and the minimum is the least-squares solution.
     """
-    check.positive_int(n, "n")
+    validate.positive_int(n, "n")
     rng = np.random.RandomState(seed)
     x = 2 * rng.rand(n, 1)
     y = 4 + 3 * x + rng.randn(n, 1)
@@ -291,9 +291,9 @@ def sparse_regression(n=500, dim=20, frequent=2, rare_prob=0.02, seed=0):
     updates a rare weight only on the few samples that contain it; Adagrad's scale,
     small for those weights, gives them large steps (chapter 2).
     """
-    check.positive_int(n, "n")
-    check.positive_int(dim, "dim")
-    check.in_range(rare_prob, 0.0, 1.0, "rare_prob", low_open=True)
+    validate.positive_int(n, "n")
+    validate.positive_int(dim, "dim")
+    validate.in_range(rare_prob, 0.0, 1.0, "rare_prob", low_open=True)
     rng = np.random.default_rng(seed)
     X = (rng.random((n, dim)) < rare_prob) * rng.uniform(0.5, 1.5, (n, dim))
     X[:, :frequent] = rng.uniform(0.5, 1.5, (n, frequent))
@@ -385,10 +385,10 @@ def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, waven
     whose step grows past :math:`2/h_2` once the path has reached the floor, and for
     how a decaying schedule prevents them.
     """
-    check.positive(flat_curvature, "flat_curvature")
-    check.positive(steep_curvature, "steep_curvature")
-    check.at_least(amplitude, 0.0, "amplitude")
-    check.positive(wavenumber, "wavenumber")
+    validate.positive(flat_curvature, "flat_curvature")
+    validate.positive(steep_curvature, "steep_curvature")
+    validate.at_least(amplitude, 0.0, "amplitude")
+    validate.positive(wavenumber, "wavenumber")
     h1, h2, a, k = flat_curvature, steep_curvature, amplitude, wavenumber
 
     def loss(x):

@@ -12,7 +12,7 @@ notebook shows, so a slip in the chapter cannot hide a slip in the checker.
 
 import numpy as np
 
-from .. import Adagrad
+from ...numerics import Adagrad
 from ._core import AnswerChecker, FunctionChecker
 
 # ------------------------------------------------------------ exercise 2.1

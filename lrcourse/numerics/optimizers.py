@@ -27,7 +27,7 @@ Usage::
 
 import numpy as np
 
-from . import _validate as check
+from . import _validate as validate
 from .pieces import Gradient, Momentum, MovingAverage, RootMean, RootMovingAverage, RootSum, Unit
 
 
@@ -54,11 +54,11 @@ class Optimizer:
 
     def __init__(self, lr, direction, scale, *, weight_decay=0.0,
                  decoupled_weight_decay=0.0, step_momentum=None):
-        self.lr = check.learning_rate(lr)
+        self.lr = validate.learning_rate(lr)
         self.direction = direction
         self.scale = scale
-        self.weight_decay = check.at_least(weight_decay, 0.0, "weight_decay")
-        self.decoupled_weight_decay = check.at_least(decoupled_weight_decay, 0.0, "weight_decay")
+        self.weight_decay = validate.at_least(weight_decay, 0.0, "weight_decay")
+        self.decoupled_weight_decay = validate.at_least(decoupled_weight_decay, 0.0, "weight_decay")
         self.step_momentum = step_momentum
         self.reset()
 
@@ -142,7 +142,7 @@ class SGD(Optimizer):
                  nesterov=False):
         direction = (Momentum(momentum, dampening, nesterov)
                      if np.any(np.asarray(momentum) != 0) or nesterov else Gradient())
-        check.at_least(momentum, 0.0, "momentum")
+        validate.at_least(momentum, 0.0, "momentum")
         super().__init__(lr, direction, Unit(), weight_decay=weight_decay)
 
 
@@ -163,7 +163,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
-        self.lr_decay = check.at_least(lr_decay, 0.0, "lr_decay")
+        self.lr_decay = validate.at_least(lr_decay, 0.0, "lr_decay")
         super().__init__(lr, Gradient(), RootSum(eps, initial_accumulator_value),
                          weight_decay=weight_decay)
 
@@ -205,7 +205,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
-        check.at_least(momentum, 0.0, "momentum")
+        validate.at_least(momentum, 0.0, "momentum")
         step_momentum = Momentum(momentum) if np.any(np.asarray(momentum) != 0) else None
         super().__init__(lr, Gradient(), RootMovingAverage(alpha, eps, centered=centered),
                          weight_decay=weight_decay, step_momentum=step_momentum)
@@ -216,8 +216,8 @@ def _check_betas(betas):
         beta1, beta2 = betas
     except (TypeError, ValueError):
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
-    check.in_range(beta1, 0.0, 1.0, "betas[0]")
-    check.in_range(beta2, 0.0, 1.0, "betas[1]")
+    validate.in_range(beta1, 0.0, 1.0, "betas[0]")
+    validate.in_range(beta2, 0.0, 1.0, "betas[1]")
     return beta1, beta2
 
 
