@@ -1,33 +1,124 @@
 """The machinery behind every exercise checker.
 
-A :class:`FunctionChecker` calls a learner's function and the reference on the same
-inputs (random cases and edge cases), and answers in plain words: passed, or which
-input differs, the expected and actual values, and the likely cause when the answer
-matches a known mistake. An :class:`AnswerChecker` does the same for a single value
-(a "predict, then verify" question). Neither ever raises because of the learner's
-code: an exception in it is reported, and ``NotImplementedError`` reads as
-"not yet implemented".
+In a notebook
+-------------
+``check.<exercise>(answer)`` prints one verdict: passed, or the first input on which
+the answer differs, what differs (a value, a shape, a dtype, a near miss and the
+tolerance that applies, a word that is not one of the choices, an input changed in
+place, a wrong signature), and the likely cause when the answer matches a known
+mistake. An exception in the learner's code is reported with the learner's own line.
+The call returns a :class:`Result` (``.passed``, ``.status``, ``.message``) that a
+notebook does not display again, so the verdict shows once with or without a trailing
+``;``. ``check.<exercise>.hint()`` prints the next hint and how many remain;
+``hint(n)`` prints hint ``n`` again. The hints are ordered from a nudge to the answer.
 
-Every check is also appended, as one JSON line, to the file named by the environment
-variable ``LRCOURSE_GRADE_LOG`` when it is set; that is how ``python -m lrcourse.grade``
-learns the results.
+For a grader
+------------
+A grader runs only the learner's code in a sandbox and judges outside it, with these
+attributes of every checker (``check.REGISTRY`` maps ``name`` to the checker, and
+``check.for_chapter(n)`` lists a chapter's):
+
+``name``, ``chapter``, ``title``
+    The checker's key in ``REGISTRY``, its chapter and its exercise's title.
+``learner_name``
+    The name the notebook gives the learner's function or answer variable
+    (``check.<name>(<learner_name>)`` is the notebook's call).
+``points``, ``parts``
+    ``parts`` maps each independently scored part of the exercise to its points
+    (``{"whole": 1}`` unless declared); ``points = sum(parts.values())``. A part earns
+    its points when every case of that part passes: ``score(verdicts)``.
+
+A :class:`FunctionChecker` (the learner writes a function) adds:
+
+``cases(rng) -> list of Case``
+    Inputs drawn from ``rng`` (a ``numpy.random.Generator``): edge cases first, then
+    random ones. Every case is valid for any seed, and its ``args`` pickle (functions
+    of a problem travel as the problem's factory and arguments), so a grader can draw
+    them at grading time and ship them into a sandbox. ``Case(description, args, part)``.
+``reference(*args) -> expected``
+    The correct output, computed with ``lrcourse``'s optimizers and schedules.
+``run_learner(fn, args) -> (output, args_after)``
+    The only code that calls the learner: ``fn`` gets a private deep copy of ``args``;
+    ``args_after`` is that copy after the call (to detect in-place changes). This is
+    what a sandbox runs; whatever it raises is the learner's exception
+    (:func:`describe_exception` words it, pointing at the learner's line).
+``signature_problem(fn, args) -> str or None``
+    Why ``fn`` cannot be called with ``args`` (a wrong signature), or ``None``.
+``compare(output, expected, args, args_after=None) -> Verdict``
+    A pure function: whether the output is right, what differs in plain words, and the
+    likely cause (a known mistake). ``args_after`` is optional; with it, an input
+    changed in place fails the case.
+``score(verdicts) -> points earned``
+    ``verdicts`` are ``(case, passed)`` pairs; a case that raised or never ran counts as
+    not passed.
+
+An :class:`AnswerChecker` (the learner gives a value) adds ``value()`` (the expected
+answer) and ``compare(answer, expected) -> Verdict``, whose message never shows the
+expected value.
+
+Every notebook check is also appended, as one JSON line, to the file named by the
+environment variable ``LRCOURSE_GRADE_LOG`` when it is set.
+
+Building a checker
+------------------
+``FunctionChecker(name, reference, cases, title=..., chapter=..., mistakes=[(wrong,
+explanation), ...], hints=[...], outputs=("new_theta", ...), points=1, parts=None,
+choices=None, rtol=..., atol=...)``; a wrong function has the reference's signature and
+reproduces one known mistake. ``AnswerChecker(name, expected, ...)`` is the same for a
+single value. Both register themselves in ``REGISTRY`` under ``name``.
 """
 
 import copy
+import difflib
+import inspect
+import itertools
 import json
+import numbers
 import os
+import sysconfig
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 #: All checkers by name, filled in as the topic modules are imported.
 REGISTRY = {}
 
+#: Folders whose frames are not the learner's: this package, NumPy, the standard
+#: library and installed packages.
+_LIBRARY_DIRS = tuple(
+    str(Path(p).resolve()) for p in {
+        Path(__file__).resolve().parents[2], Path(np.__file__).resolve().parent,
+        sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"]})
+
+
+class Case(NamedTuple):
+    """One input of a function exercise: ``fn(*args)``, scored with ``part``."""
+
+    description: str
+    args: tuple
+    part: str = "whole"
+
 
 @dataclass
+class Verdict:
+    """The judgement of one case: passed, what differs, and the likely cause."""
+
+    passed: bool
+    message: str = ""
+    cause: str | None = None
+
+
+@dataclass(repr=False)
 class Result:
-    """The outcome of one check; shows as its message in a notebook."""
+    """The outcome of one check in a notebook.
+
+    The checker has already printed ``message``; a notebook shows nothing more for the
+    returned object, so the verdict appears once.
+    """
 
     exercise: str
     passed: bool
@@ -35,55 +126,267 @@ class Result:
     message: str
 
     def __repr__(self):
+        return f"<check {self.exercise}: {self.status}>"
+
+    def __str__(self):
         return self.message
 
     def __bool__(self):
         return self.passed
 
+    def _ipython_display_(self):
+        """Display nothing: the verdict was printed when the check ran."""
+
+
+# ------------------------------------------------------------------ formatting
+
 
 def _fmt(x):
     if isinstance(x, np.ndarray):
-        return np.array2string(x, precision=6, threshold=8, max_line_width=88)
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    if isinstance(x, tuple):
-        return "(" + ", ".join(_fmt(v) for v in x) + ")"
+        return " ".join(np.array2string(x, precision=6, threshold=8, max_line_width=88)
+                        .split())
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    if isinstance(x, (tuple, list)):
+        inner = ", ".join(_fmt(v) for v in x)
+        return f"({inner})" if isinstance(x, tuple) else f"[{inner}]"
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k}={_fmt(v)}" for k, v in x.items()) + "}"
     return repr(x)
 
 
-def _close(actual, expected, rtol, atol):
-    if isinstance(expected, str):
-        return isinstance(actual, str) and actual.strip().lower() == expected.strip().lower()
-    if isinstance(expected, tuple):
-        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
-            return False
-        return all(_close(a, e, rtol, atol) for a, e in zip(actual, expected))
+def _what(x):
+    """A short description of a value's kind, for 'expected X, got Y' sentences."""
+    if x is None:
+        return "None"
+    if isinstance(x, str):
+        return f"the text {x!r}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} values"
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}" if x.ndim else "a 0-d array"
+    if isinstance(x, (numbers.Number, np.number)):
+        return "a number"
+    return f"a {type(x).__name__}"
+
+
+def _ordinal(i):
+    return ["first", "second", "third", "fourth", "fifth"][i] if i < 5 else f"value {i + 1}"
+
+
+# ------------------------------------------------------------------ comparison
+
+_LOW_PRECISION = (np.float16, np.float32, np.complex64)
+
+
+def _numeric(x):
+    """``x`` as a float64 array, or None when it is not numbers."""
+    if x is None or isinstance(x, (str, bytes)):
+        return None
     try:
-        a = np.asarray(actual, dtype=float)
-        e = np.asarray(expected, dtype=float)
+        a = np.asarray(x)
+        if a.dtype == object or a.dtype.kind not in "biufc":
+            return None
+        return a.astype(float)
     except (TypeError, ValueError):
+        return None
+
+
+def _near_miss(a, e, rtol, atol):
+    """How far the worst element is, and the tolerance that applies to it."""
+    err = np.abs(a - e)
+    allowed = atol + rtol * np.abs(e)
+    with np.errstate(invalid="ignore"):
+        over = np.where(np.isfinite(err), err - allowed, np.inf)
+    i = np.unravel_index(int(np.argmax(over)), e.shape) if e.ndim else ()
+    scale = abs(float(e[i]))
+    rel = float(err[i]) / scale if scale else float("inf")
+    index = tuple(int(k) for k in i)
+    where = f" at index {list(index) if len(index) > 1 else index[0]}" if index else ""
+    return rel, float(err[i]), where
+
+
+def difference(actual, expected, *, rtol, atol, choices=None, reveal=True, strict_dtype=False,
+               name="the result"):
+    """What differs between ``actual`` and ``expected``, in words; ``None`` if they agree.
+
+    Numbers and arrays agree within ``rtol``/``atol`` (as ``numpy.allclose``; NaN
+    equals NaN), words ignoring case and surrounding spaces, tuples element by element.
+    With ``reveal=False`` the message never shows the expected value; with
+    ``strict_dtype`` a float32 (or float16) result fails even when its digits agree.
+    """
+    if expected is None:
+        return None if actual is None else f"{name}: expected None, got {_what(actual)}"
+    if actual is None:
+        return (f"{name} is None: does the function end with a `return` line?"
+                if name == "the result" else f"{name} is None")
+    if isinstance(expected, str):
+        if not isinstance(actual, str):
+            return f"{name}: expected one word (a str), got {_what(actual)}"
+        if actual.strip().lower() == expected.strip().lower():
+            return None
+        if choices and actual.strip().lower() not in {c.lower() for c in choices}:
+            near = difflib.get_close_matches(actual.strip(), list(choices), n=1, cutoff=0.6)
+            guess = f" Did you mean {near[0]!r}?" if near else ""
+            return (f"{name}: {actual!r} is not one of the choices "
+                    f"{', '.join(repr(c) for c in choices)}.{guess}")
+        return (f"{name}: expected {expected!r}, got {actual!r}" if reveal
+                else f"{name}: {actual!r} is not the answer")
+    if isinstance(expected, tuple):
+        names = [f"the {_ordinal(i)} returned value" for i in range(len(expected))]
+        if not isinstance(actual, (tuple, list)):
+            return (f"expected {len(expected)} values returned as a tuple, "
+                    f"got {_what(actual)}")
+        if len(actual) != len(expected):
+            return f"expected {len(expected)} returned values, got {len(actual)}"
+        for a, e, n in zip(actual, expected, names):
+            diff = difference(a, e, rtol=rtol, atol=atol, choices=choices, reveal=reveal,
+                              strict_dtype=strict_dtype, name=n)
+            if diff:
+                return diff
+        return None
+    e = _numeric(expected)
+    if e is None:  # an object the reference returns as is: compare by equality
+        return None if actual == expected else f"{name}: expected {expected!r}, got {actual!r}"
+    a = _numeric(actual)
+    if a is None:
+        return f"{name}: expected {_what(np.asarray(expected))}, got {_what(actual)}"
+    if a.shape != e.shape:
+        note = (" (the same numbers with an extra or missing axis of length 1: look for "
+                "np.array([...]) around an array, or a reshape)"
+                if a.size == e.size and a.size > 1 else "")
+        return (f"{name} has the wrong shape: expected shape {e.shape}, got shape "
+                f"{a.shape}{note}")
+    dtype = np.asarray(actual).dtype
+    low_precision = dtype.type in _LOW_PRECISION
+    close = np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if close and not (strict_dtype and low_precision):
+        return None
+    if close:
+        return (f"{name} has dtype {dtype}; the exercise works in float64 (the default "
+                "of NumPy): look for dtype=np.float32 or np.float32(...) in your code")
+    lines = []
+    if reveal:
+        lines.append(f"{name}: expected {_fmt(expected)}\n   got      {_fmt(actual)}")
+    else:
+        lines.append(f"{name}: your answer is {_fmt(actual)}")
+    rel, abs_err, where = _near_miss(a, e, rtol, atol)
+    if low_precision:
+        lines.append(f"the dtype is {dtype}, which keeps only about "
+                     f"{np.finfo(dtype).precision} digits; compute in float64 "
+                     "(np.asarray(x, dtype=float)), as the reference does")
+    elif np.isnan(a).any() != np.isnan(e).any() or np.isinf(a).any() != np.isinf(e).any():
+        lines.append("NaN or inf where the answer is finite (a division by zero, or "
+                     "the root of a negative number?)" if np.isfinite(e).all() else
+                     "a finite value where the answer is NaN or inf")
+    elif rel < 1e-2:
+        lines.append(f"a near miss: relative error {rel:.2g} (absolute {abs_err:.2g}){where}; "
+                     f"the check allows a relative error of {rtol:g} plus an absolute "
+                     f"error of {atol:g}, so this is more than rounding")
+    return "\n   ".join(lines)
+
+
+def _changed(before, after):
+    """Whether an input differs after the learner's call (NaN equals NaN)."""
+    if isinstance(before, np.ndarray):
+        return not (isinstance(after, np.ndarray) and before.shape == after.shape
+                    and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+    if isinstance(before, list):
+        return not isinstance(after, list) or len(before) != len(after) or any(
+            _changed(b, a) for b, a in zip(before, after))
+    if isinstance(before, (numbers.Number, np.number)):
+        return not (before == after or (before != before and after != after))
+    return False  # strings cannot change; other objects are not the learner's inputs
+
+
+# ------------------------------------------------------------------ exceptions
+
+
+def _is_library(filename):
+    try:
+        path = str(Path(filename).resolve())
+    except (OSError, ValueError):
         return False
-    return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True))
+    return path.startswith(_LIBRARY_DIRS)
+
+
+def _cell_label(filename):
+    """``Cell In[7]`` for a notebook cell's code, else the file's name."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        label = shell.compile.format_code_name(filename) if shell else None
+    except Exception:  # no IPython, or a version without cell names
+        label = None
+    return " ".join(label) if label else f'File "{filename}"'
+
+
+def describe_exception(exc):
+    """The learner's exception in a few lines, pointing at the learner's own line.
+
+    The frame shown is the innermost one outside ``lrcourse``, NumPy and the standard
+    library: the line the learner wrote, even when the error surfaced deeper.
+    """
+    text = f"   {type(exc).__name__}: {exc}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_library(f.filename)]
+    if frames:
+        f = frames[-1]
+        text += f"\n   in {f.name}, {_cell_label(f.filename)}, line {f.lineno}"
+        if f.line:
+            text += f":\n       {f.line.strip()}"
+    return text
+
+
+# ------------------------------------------------------------------ checkers
 
 
 class Checker:
-    """Common parts: a name, a chapter, hints, reporting and the grade log."""
+    """Common parts: a name, a chapter, points, hints, reporting and the grade log."""
 
-    def __init__(self, name, *, title, chapter, hints=()):
+    def __init__(self, name, *, title, chapter, hints=(), learner_name=None, points=1,
+                 parts=None):
         self.name, self.title, self.chapter = name, title, chapter
+        self.learner_name = learner_name or name
+        self.parts = dict(parts) if parts else {"whole": points}
+        if any(not isinstance(p, int) or p <= 0 for p in self.parts.values()):
+            raise ValueError(f"{name}: points must be positive integers, got {self.parts}")
+        self.points = sum(self.parts.values())
         self.hints = list(hints)
+        self._hints_seen = 0
         REGISTRY[name] = self  # re-importing a module replaces its checkers
 
     def hint(self, n=None):
-        """Print one hint (the ``n``-th, from 1) or, with no argument, all of them."""
-        if not self.hints:
+        """Print the next hint, or hint ``n`` (from 1). The last hint is the most explicit."""
+        total = len(self.hints)
+        if not total:
             print(f"No hints for {self.title}.")
             return
-        chosen = self.hints if n is None else [self.hints[(n - 1) % len(self.hints)]]
-        for i, text in enumerate(chosen, 1 if n is None else n):
-            print(f"Hint {i} for {self.title}: {text}")
+        if n is None:
+            if self._hints_seen >= total:
+                print(f"You have seen all {total} hints for {self.title}; "
+                      f"check.{self.name}.hint(n) shows hint n again (n = 1 to {total}).")
+                return
+            n = self._hints_seen + 1
+        elif (isinstance(n, bool) or not isinstance(n, numbers.Integral)
+              or not 1 <= n <= total):
+            print(f"check.{self.name}.hint(n) takes a whole number n from 1 to {total} "
+                  f"(there are {total} hints); got {n!r}. "
+                  f"check.{self.name}.hint() shows the next one.")
+            return
+        n = int(n)
+        self._hints_seen = max(self._hints_seen, n)
+        left = total - self._hints_seen
+        more = ("that was the last hint" if left == 0 else
+                f"{left} more: call check.{self.name}.hint() again"
+                + ("; the last one is the most explicit" if left == 1 else ""))
+        print(f"Hint {n} of {total} for {self.title}: {self.hints[n - 1]}\n   ({more})")
+
+    def score(self, verdicts):
+        """Points earned from ``(case, passed)`` pairs: each part whose cases all passed."""
+        failed = {case.part for case, passed in verdicts if not passed}
+        seen = {case.part for case, _ in verdicts}
+        return sum(p for part, p in self.parts.items() if part in seen and part not in failed)
 
     def _report(self, status, detail):
         head = {
@@ -104,15 +407,8 @@ class Checker:
         return result
 
 
-def _call(fn, args):
-    """Call the learner's function on a private copy of the inputs."""
-    return fn(*copy.deepcopy(args))
-
-
-def _error(exc):
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (line {frames[-1].lineno})" if frames else ""
-    return f"   {type(exc).__name__}: {exc}{where}"
+def _as_case(case):
+    return case if isinstance(case, Case) else Case(*case)
 
 
 class FunctionChecker(Checker):
@@ -120,51 +416,130 @@ class FunctionChecker(Checker):
 
     Parameters
     ----------
-    reference : the correct function.
-    cases : ``cases(rng) -> list of (description, args)``; edge cases first, then
-        random ones. ``args`` is a tuple passed as ``fn(*args)``.
+    reference : the correct function; its signature is the one the exercise asks for.
+    cases : ``cases(rng) -> list of Case`` (or ``(description, args)`` pairs).
     mistakes : ``[(wrong_function, explanation), ...]``: known wrong answers. When the
         learner's output matches one of them, its explanation is given as the likely cause.
+    outputs : names of the returned values when the function returns a tuple.
+    choices : the valid words, when the function answers with a word.
     rtol, atol : tolerance of the comparison (arrays, numbers, or tuples of them).
+    seed : the seed of the cases drawn in a notebook.
     """
 
     def __init__(self, name, reference, cases, *, title, chapter, mistakes=(), hints=(),
-                 rtol=1e-7, atol=1e-10, seed=0):
-        super().__init__(name, title=title, chapter=chapter, hints=hints)
-        self.reference, self.cases, self.mistakes = reference, cases, list(mistakes)
+                 outputs=None, choices=None, rtol=1e-7, atol=1e-10, seed=0, **kwargs):
+        super().__init__(name, title=title, chapter=chapter, hints=hints, **kwargs)
+        self.reference, self._cases, self.mistakes = reference, cases, list(mistakes)
+        self.outputs, self.choices = outputs, choices
         self.rtol, self.atol, self.seed = rtol, atol, seed
+        self.parameters = list(inspect.signature(reference).parameters)
+
+    def cases(self, rng):
+        """The inputs drawn from ``rng``, as :class:`Case` objects."""
+        return [_as_case(c) for c in self._cases(rng)]
+
+    @property
+    def signature(self):
+        """How the exercise calls the learner's function, e.g. ``f(theta, grad, lr=0.1)``."""
+        return f"{self.learner_name}{inspect.signature(self.reference)}"
+
+    def run_learner(self, fn, args):
+        """Call ``fn`` on a private copy of ``args``; return its output and that copy."""
+        private = copy.deepcopy(args)
+        return fn(*private), private
+
+    def signature_problem(self, fn, args):
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin without a signature: just call it
+            return None
+        try:
+            sig.bind(*args)
+        except TypeError as exc:
+            shown = getattr(fn, "__name__", "your function")
+            return (f"   your function is {shown}{sig}, but the exercise calls it with "
+                    f"{len(args)} arguments ({exc}).\n"
+                    f"   Expected: {self.signature}")
+        return None
+
+    def _named(self, args):
+        names = self.parameters + [f"argument {i + 1}" for i in range(len(args))]
+        return ", ".join(f"{n}={_fmt(a)}" for n, a in zip(names, args))
+
+    def _difference(self, actual, expected, reveal=True):
+        diff = difference(actual, expected, rtol=self.rtol, atol=self.atol,
+                          choices=self.choices, reveal=reveal, strict_dtype=True)
+        if diff and self.outputs and isinstance(expected, tuple):
+            for i, out in enumerate(self.outputs):
+                diff = diff.replace(f"the {_ordinal(i)} returned value", out)
+        return diff
+
+    def compare(self, output, expected, args, args_after=None):
+        """Judge one case: a pure function of the learner's output and the reference's."""
+        if args_after is not None:
+            changed = [n for n, b, a in zip(self.parameters, args, args_after) if _changed(b, a)]
+            if changed:
+                names = " and ".join(changed)
+                return Verdict(False, (
+                    f"   your function changed its input {names} in place (with `+=`, "
+                    f"`-=` or an assignment to {changed[0]}[...]), so the caller's array "
+                    f"changed too and later cells see the wrong values.\n"
+                    f"   Make a new array instead: `{changed[0]} = {changed[0]} + ...`, "
+                    f"or start from a copy (`np.array({changed[0]}, dtype=float)`)."))
+        diff = self._difference(output, expected)
+        if diff is None:
+            return Verdict(True)
+        return Verdict(False, f"   {diff}", self._diagnose(output, expected, args))
+
+    def _diagnose(self, output, expected, args):
+        with np.errstate(all="ignore"):
+            for wrong, explanation in self.mistakes:
+                try:
+                    if self._difference(output, wrong(*copy.deepcopy(args))) is None:
+                        return explanation
+                except Exception:  # a mistake model that does not apply to this input
+                    continue
+        if isinstance(expected, tuple) and isinstance(output, (tuple, list)) \
+                and 1 < len(output) == len(expected) <= 4:
+            orders = list(itertools.permutations(output))[1:]  # all but the given order
+            if any(self._difference(tuple(o), expected) is None for o in orders):
+                names = self.outputs or [f"value {i + 1}" for i in range(len(expected))]
+                return (f"the returned values are in the wrong order: return "
+                        f"{', '.join(names)} in this order")
+        if isinstance(expected, tuple) and not isinstance(output, (tuple, list)):
+            for i, e in enumerate(expected):
+                if difference(output, e, rtol=self.rtol, atol=self.atol) is None:
+                    what = self.outputs[i] if self.outputs else f"value {i + 1}"
+                    names = ", ".join(self.outputs) if self.outputs else "..."
+                    return (f"you returned only {what}; return all of them as a tuple: "
+                            f"return {names}")
+        return None
 
     def __call__(self, fn):
         if not callable(fn):
-            return self._report("failed", f"   expected a function, got {_fmt(fn)}")
+            return self._report("failed", f"   expected a function, got {_what(fn)}: pass "
+                                          f"the function itself, check.{self.name}"
+                                          f"({self.learner_name}), without calling it")
         cases = self.cases(np.random.default_rng(self.seed))
-        for description, args in cases:
-            expected = self.reference(*copy.deepcopy(args))
+        for case in cases:
+            where = f"   on {case.description}, input {self._named(case.args)}"
+            problem = self.signature_problem(fn, case.args)
+            if problem:
+                return self._report("failed", problem)
+            expected = self.reference(*copy.deepcopy(case.args))
             try:
-                actual = _call(fn, args)
+                output, after = self.run_learner(fn, case.args)
             except NotImplementedError:
                 return self._report("not implemented", "")
             except Exception as exc:  # the learner's code may raise anything
-                return self._report("error", f"   on {description}, input {_fmt(args)}:\n"
-                                    + _error(exc))
-            if _close(actual, expected, self.rtol, self.atol):
-                continue
-            detail = (f"   on {description}, input {_fmt(args)}\n"
-                      f"   expected {_fmt(expected)}\n   got      {_fmt(actual)}")
-            cause = self._diagnose(fn, actual, args)
-            if cause:
-                detail += f"\n   likely cause: {cause}"
-            return self._report("failed", detail)
+                return self._report("error", f"{where}:\n{describe_exception(exc)}")
+            verdict = self.compare(output, expected, case.args, after)
+            if not verdict.passed:
+                detail = f"{where}\n{verdict.message}"
+                if verdict.cause:
+                    detail += f"\n   likely cause: {verdict.cause}"
+                return self._report("failed", detail)
         return self._report("passed", f"   ({len(cases)} inputs agree with the reference)")
-
-    def _diagnose(self, fn, actual, args):
-        for wrong, explanation in self.mistakes:
-            try:
-                if _close(actual, wrong(*copy.deepcopy(args)), self.rtol, self.atol):
-                    return explanation
-            except Exception:  # a mistake model that does not apply to this input
-                continue
-        return None
 
 
 class AnswerChecker(Checker):
@@ -172,33 +547,40 @@ class AnswerChecker(Checker):
 
     ``expected`` may be a value or a zero-argument function that computes it (so the
     answer is derived from lrcourse, not typed in). ``mistakes`` maps a wrong value to
-    its explanation. Numbers compare with ``rtol``/``atol``; strings ignoring case.
+    its explanation. Numbers compare with ``rtol``/``atol``; words ignoring case, and a
+    word outside ``choices`` is answered with the list of choices. Messages never show
+    the expected value.
     """
 
     def __init__(self, name, expected, *, title, chapter, mistakes=(), hints=(),
-                 rtol=1e-6, atol=0.0):
-        super().__init__(name, title=title, chapter=chapter, hints=hints)
-        self.expected, self.mistakes = expected, list(mistakes)
+                 choices=None, rtol=1e-6, atol=0.0, **kwargs):
+        super().__init__(name, title=title, chapter=chapter, hints=hints, **kwargs)
+        self.expected, self.mistakes, self.choices = expected, list(mistakes), choices
         self.rtol, self.atol = rtol, atol
 
     def value(self):
         return self.expected() if callable(self.expected) else self.expected
 
     def _same(self, a, b):
-        if isinstance(b, str):
-            return isinstance(a, str) and a.strip().lower() == b.strip().lower()
-        return _close(a, b, self.rtol, self.atol)
+        return difference(a, b, rtol=self.rtol, atol=self.atol) is None
+
+    def compare(self, answer, expected):
+        """Judge an answer: a pure function of the answer and the expected value."""
+        diff = difference(answer, expected, rtol=self.rtol, atol=self.atol,
+                          choices=self.choices, reveal=False, name="your answer")
+        if diff is None:
+            return Verdict(True)
+        for wrong, explanation in self.mistakes:
+            if self._same(answer, wrong() if callable(wrong) else wrong):
+                return Verdict(False, f"   {diff}", explanation)
+        return Verdict(False, f"   {diff}")
 
     def __call__(self, answer):
         if answer is None or answer is Ellipsis:
             return self._report("not implemented", "")
-        expected = self.value()
-        if self._same(answer, expected):
+        verdict = self.compare(answer, self.value())
+        if verdict.passed:
             return self._report("passed", "")
-        detail = f"   your answer: {_fmt(answer)}"
-        for wrong, explanation in self.mistakes:
-            wrong = wrong() if callable(wrong) else wrong
-            if self._same(answer, wrong):
-                detail += f"\n   likely cause: {explanation}"
-                break
+        detail = verdict.message + (f"\n   likely cause: {verdict.cause}" if verdict.cause
+                                    else "")
         return self._report("failed", detail)

@@ -6,8 +6,6 @@
 * ``largest_stable_lr``: the stability limit ``2 / h_max`` of a quadratic ravine.
 """
 
-import functools
-
 import numpy as np
 
 from ...numerics import problems
@@ -18,16 +16,32 @@ from ._core import AnswerChecker, FunctionChecker
 
 
 class _Gradient:
-    """The gradient of a problem, shown by the problem's name in a checker's message."""
+    """The gradient of ``problems.<factory>(**kwargs)``, named so in a checker's message.
 
-    def __init__(self, problem):
-        self.problem = problem
+    It pickles as the factory and its arguments, so a grader can send cases into a
+    sandbox, and a deep copy is the same object (the problem is not the learner's to
+    change).
+    """
+
+    def __init__(self, factory, **kwargs):
+        self.factory, self.kwargs = factory, kwargs
+        self.problem = getattr(problems, factory)(**kwargs)
 
     def __call__(self, theta):
         return self.problem.grad(theta)
 
+    def __reduce__(self):
+        return _gradient, (self.factory, self.kwargs)
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __repr__(self):
         return f"<gradient of {self.problem.name}>"
+
+
+def _gradient(factory, kwargs):
+    return _Gradient(factory, **kwargs)
 
 
 def _gd_path(theta0, grad, lr, steps):
@@ -42,22 +56,19 @@ def _gd_path(theta0, grad, lr, steps):
 
 
 def _gd_path_cases(rng):
-    ravine, saddle = problems.ravine(condition=10.0), problems.saddle()
+    ravine = _Gradient("ravine", condition=10.0)
     cases = [
-        ("zero steps (the path is just the start)",
-         (np.array([-10.0, 3.0]), _Gradient(ravine), 0.1, 0)),
-        ("one step on the ravine", (np.array([-10.0, 3.0]), _Gradient(ravine), 0.1, 1)),
-        ("five steps on the ravine", (np.array([-10.0, 3.0]), _Gradient(ravine), 0.1, 5)),
-        ("ten steps near the saddle", (np.array([0.3, -0.2]), _Gradient(saddle), 0.05, 10)),
-        ("a 20-parameter problem", (np.zeros(20), _Gradient(problems.sparse_regression()),
-                                    0.1, 3)),
+        ("zero steps (the path is just the start)", (np.array([-10.0, 3.0]), ravine, 0.1, 0)),
+        ("one step on the ravine", (np.array([-10.0, 3.0]), ravine, 0.1, 1)),
+        ("five steps on the ravine", (np.array([-10.0, 3.0]), ravine, 0.1, 5)),
+        ("ten steps near the saddle", (np.array([0.3, -0.2]), _Gradient("saddle"), 0.05, 10)),
+        ("a 20-parameter problem", (np.zeros(20), _Gradient("sparse_regression"), 0.1, 3)),
     ]
     for i in range(15):
-        problem = problems.ravine(condition=float(rng.uniform(2, 50)))
+        gradient = _Gradient("ravine", condition=float(rng.uniform(2, 50)))
         start = rng.uniform(-5, 5, 2)
-        lr = float(rng.uniform(0.01, 1.5) / problem.info["curvatures"][1])
-        cases.append((f"random case {i}", (start, _Gradient(problem), lr,
-                                           int(rng.integers(2, 25)))))
+        lr = float(rng.uniform(0.01, 1.5) / gradient.problem.info["curvatures"][1])
+        cases.append((f"random case {i}", (start, gradient, lr, int(rng.integers(2, 25)))))
     return cases
 
 
@@ -74,6 +85,10 @@ def _gd_path_no_start(theta0, grad, lr, steps):
 
 def _gd_path_one_extra(theta0, grad, lr, steps):
     return _gd_path(theta0, grad, lr, steps + 1)
+
+
+def _gd_path_one_short(theta0, grad, lr, steps):
+    return _gd_path(theta0, grad, lr, max(steps - 1, 0))
 
 
 def _gd_path_stale_gradient(theta0, grad, lr, steps):
@@ -100,6 +115,8 @@ gd_path = FunctionChecker(
                             "steps + 1 rows"),
         (_gd_path_one_extra, "one step too many: the path has steps + 1 rows, the first "
                              "being theta0, so the loop runs exactly `steps` times"),
+        (_gd_path_one_short, "one step too few: the loop must run `steps` times "
+                             "(range(steps)), giving steps + 1 rows with theta0"),
         (_gd_path_stale_gradient, "the gradient is computed once, at theta0; compute "
                                   "grad(theta) again at every new point"),
         (_gd_path_same_object, "every row is the final point: `theta -= ...` changes one "
@@ -117,42 +134,6 @@ gd_path = FunctionChecker(
 # ----------------------------------------------------------------- classify_critical_point
 
 LABELS = ("minimum", "maximum", "saddle", "degenerate")
-
-
-class _Label:
-    """A one-word answer in a form the numeric comparison of FunctionChecker accepts.
-
-    ``float()`` gives the word's position in ``LABELS`` (NaN for anything else), and
-    the checker's messages show the word itself.
-    """
-
-    def __init__(self, value):
-        self.value = value
-
-    def __float__(self):
-        word = self.value.strip().lower() if isinstance(self.value, str) else None
-        return float(LABELS.index(word)) if word in LABELS else float("nan")
-
-    def __repr__(self):
-        return repr(self.value)
-
-
-def _labelled(fn):
-    @functools.wraps(fn)
-    def labelled(*args):
-        return _Label(fn(*args))
-    return labelled
-
-
-class _LabelChecker(FunctionChecker):
-    """A FunctionChecker for functions that answer with a word (``"saddle"``, ...)."""
-
-    def __init__(self, name, reference, cases, *, mistakes=(), **kwargs):
-        super().__init__(name, _labelled(reference), cases,
-                         mistakes=[(_labelled(f), text) for f, text in mistakes], **kwargs)
-
-    def __call__(self, fn):
-        return super().__call__(_labelled(fn) if callable(fn) else fn)
 
 
 def _classify(eigenvalues, tol):
@@ -233,9 +214,9 @@ def _classify_by_determinant(hessian, tol=1e-8):
     return "minimum" if trace > 0 else "maximum"
 
 
-classify_critical_point = _LabelChecker(
+classify_critical_point = FunctionChecker(
     "classify_critical_point", _classify_critical_point, _classify_cases,
-    title="Exercise 1.2 (classify a critical point)", chapter=1,
+    title="Exercise 1.2 (classify a critical point)", chapter=1, choices=LABELS,
     mistakes=[
         (_classify_zero_as_positive, "a zero eigenvalue was counted as positive (or "
                                      "negative); with no eigenvalues of both signs, a zero "
