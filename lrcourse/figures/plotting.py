@@ -8,6 +8,8 @@ in the legend instead of silently vanishing.
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _arguments
+
 #: One colour per optimizer (Okabe & Ito, 2008). Looked up by name prefix, see ``color``.
 COLORS = {
     "SGD": "#000000",
@@ -67,6 +69,7 @@ def contour(problem, trajectories=(), ax=None, n=200, levels=30, log=True,
     so in the legend. ``styles`` and ``colors`` (one per trajectory) override the
     book's defaults, to tell apart several runs of one optimizer. Returns the axes.
     """
+    _arguments.plane(problem)
     if ax is None:
         _, ax = figure()
     w1, w2, loss = problem.grid(n)
