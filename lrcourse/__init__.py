@@ -23,7 +23,16 @@ import importlib
 import sys
 
 from .numerics import pieces, problems, schedules
-from .numerics.optimizers import SGD, Adagrad, AdagradMean, Adam, AdamW, Optimizer, RMSprop
+from .numerics.optimizers import (
+    SGD,
+    Adagrad,
+    AdagradMean,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSprop,
+    RMSpropLecture,
+)
 from .numerics.runner import Trajectory, compare, run, sweep
 from .numerics.schedules import ReduceLROnPlateau
 
@@ -45,7 +54,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "SGD", "Adagrad", "AdagradMean", "RMSprop", "Adam", "AdamW", "Optimizer",
+    "SGD", "Adagrad", "AdagradMean", "RMSprop", "RMSpropLecture", "Adam", "AdamW",
+    "Optimizer",
     "ReduceLROnPlateau", "Trajectory", "run", "sweep", "compare",
     "pieces", "problems", "schedules", "plotting", "interactive", "check",
 ]

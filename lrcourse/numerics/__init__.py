@@ -9,12 +9,13 @@ the figures or the teaching layer.
 """
 
 from . import pieces, problems, schedules
-from .optimizers import SGD, Adagrad, AdagradMean, Adam, AdamW, Optimizer, RMSprop
+from .optimizers import SGD, Adagrad, AdagradMean, Adam, AdamW, Optimizer, RMSprop, RMSpropLecture
 from .runner import Trajectory, compare, run, sweep
 from .schedules import ReduceLROnPlateau
 
 __all__ = [
-    "SGD", "Adagrad", "AdagradMean", "RMSprop", "Adam", "AdamW", "Optimizer",
+    "SGD", "Adagrad", "AdagradMean", "RMSprop", "RMSpropLecture", "Adam", "AdamW",
+    "Optimizer",
     "ReduceLROnPlateau", "Trajectory", "run", "sweep", "compare",
     "pieces", "problems", "schedules",
 ]

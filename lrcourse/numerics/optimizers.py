@@ -211,6 +211,30 @@ class RMSprop(Optimizer):
                          weight_decay=weight_decay, step_momentum=step_momentum)
 
 
+class RMSpropLecture(Optimizer):
+    r"""The lecture's RMSprop: the average of squared gradients starts at the first one.
+
+    .. math::
+
+        \sigma_0 = \sqrt{g_0^2} = |g_0|, \qquad
+        \sigma_t = \sqrt{\alpha\, \sigma_{t-1}^2 + (1-\alpha)\, g_t^2}, \qquad
+        \theta_{t+1} = \theta_t - \frac{\eta_t}{\sigma_t + \epsilon} g_t
+
+    (gradients numbered from ``g_0``, the gradient at the start ``theta_0``).
+    :class:`RMSprop` (PyTorch's form) starts its average at zero instead, so its first
+    ``sigma`` is only ``sqrt(1 - alpha) |g_0|`` and its first steps are about
+    ``1 / sqrt(1 - alpha)`` times ``eta`` (10 eta for ``alpha = 0.99``); here the first
+    step is exactly ``eta`` per parameter (``eta * sign(g_0)``). ``eps`` is added
+    outside the root, as in PyTorch, only so a zero gradient does not divide by zero.
+    There is no PyTorch equivalent; it sits beside :class:`AdagradMean`, the lecture's
+    Adagrad. Chapter 3.
+    """
+
+    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, Gradient(), RootMovingAverage(alpha, eps, initial="first"),
+                         weight_decay=weight_decay)
+
+
 def _check_betas(betas):
     try:
         beta1, beta2 = betas

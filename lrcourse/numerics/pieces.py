@@ -216,8 +216,11 @@ class RootMovingAverage(Piece):
     """
 
     def __init__(self, alpha, eps, *, centered=False, debias=False, amsgrad=False,
-                 name="square_avg", alpha_name="alpha"):
+                 name="square_avg", alpha_name="alpha", initial="zero"):
         self.alpha = validate.in_range(alpha, 0.0, 1.0, alpha_name)
+        if initial not in ("zero", "first"):
+            raise ValueError(f"initial must be 'zero' or 'first', got {initial!r}")
+        self.initial = initial
         self.eps = validate.positive(eps, "eps")
         self.centered, self.debias, self.amsgrad = bool(centered), bool(debias), bool(amsgrad)
         self.name = name
@@ -231,13 +234,17 @@ class RootMovingAverage(Piece):
 
     def update(self, g, t):
         v = self.state[self.name]
-        if v is None:
-            v = self.state[self.name] = np.zeros(
-                np.broadcast_shapes(g.shape, np.shape(self.alpha)))
-        square = g * g
-        square *= 1 - self.alpha
-        v *= self.alpha  # in place: large parameter vectors stay fast
-        v += square
+        if v is None and self.initial == "first":
+            v = self.state[self.name] = np.array(np.broadcast_to(
+                g * g, np.broadcast_shapes(g.shape, np.shape(self.alpha))))
+        else:
+            if v is None:
+                v = self.state[self.name] = np.zeros(
+                    np.broadcast_shapes(g.shape, np.shape(self.alpha)))
+            square = g * g
+            square *= 1 - self.alpha
+            v *= self.alpha  # in place: large parameter vectors stay fast
+            v += square
         if self.centered:
             a = self.state["grad_avg"]
             a = np.zeros_like(g) if a is None else a

@@ -25,7 +25,8 @@ class Trajectory:
 
     ``params``: ``(T+1, *batch, d)``; ``loss``: ``(T+1, *batch)`` (full-data loss at
     each point); ``grad_norm``, ``lr``: ``(T, *batch)`` (the gradient used by step
-    ``t`` and the rate it was applied with); ``step_size``: ``(T, *batch, d)``.
+    ``t`` and the rate it was applied with); ``step_size`` (``eta_t / sigma_t``) and
+    ``direction`` (``m_t``): ``(T, *batch, d)``.
     ``diverged_at``: for a single run, the step at which it diverged or ``None``; for
     a batch, an integer array with ``-1`` for runs that did not diverge.
     """
@@ -36,6 +37,7 @@ class Trajectory:
     grad_norm: np.ndarray
     lr: np.ndarray
     step_size: np.ndarray
+    direction: np.ndarray
     diverged_at: object
 
     @property
@@ -98,7 +100,7 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
                          f"give a single starting point, not a batch of shape {x.shape}")
     optimizer.reset()
 
-    xs, losses, norms, lrs, sizes = [x], [problem.loss(x)], [], [], []
+    xs, losses, norms, lrs, sizes, directions = [x], [problem.loss(x)], [], [], [], []
     limit = blowup * (np.abs(losses[0]) + 1)
     alive = np.ones(np.shape(losses[0]), dtype=bool)
     diverged_at = np.full(alive.shape, -1)
@@ -124,6 +126,7 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
             norms.append(np.linalg.norm(g, axis=-1))
             lrs.append(np.broadcast_to(last["lr"], shape)[..., 0])
             sizes.append(np.broadcast_to(optimizer.step_size(), shape))
+            directions.append(np.array(np.broadcast_to(last["direction"], shape)))
             x = x_new
             if not alive.any():
                 break
@@ -141,6 +144,7 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
         grad_norm=np.stack([np.broadcast_to(v, shape[:-1]) for v in norms]),
         lr=np.stack(lrs) if lrs else np.zeros((0,) + shape[:-1]),
         step_size=np.stack(sizes) if sizes else np.zeros((0,) + shape),
+        direction=np.stack(directions) if directions else np.zeros((0,) + shape),
         diverged_at=(int(diverged_at) if diverged_at >= 0 else None)
         if not diverged_at.ndim else diverged_at,
     )
