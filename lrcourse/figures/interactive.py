@@ -23,7 +23,7 @@ import numpy as np
 
 from ..numerics import schedules as sched
 from ..numerics.runner import run
-from . import scrubber
+from . import _arguments, scrubber
 from .views import PathView, RaceView, record_race
 
 
@@ -135,6 +135,24 @@ def _warm(schedule, lr, warmup):
     return sched.sequential([sched.linear_lr(lr, 0.01, 1.0, warmup), schedule], [warmup])
 
 
+def _explorer_arguments(make_optimizer, problem, controls, scrub=None):
+    """Check an explorer's arguments at the learner's call, not in a widget callback."""
+    _arguments.plane(problem)
+    is_optimizer = callable(getattr(make_optimizer, "step", None))
+    if not callable(make_optimizer) or is_optimizer and not isinstance(make_optimizer, type):
+        raise ValueError(f"make_optimizer must be a function of the controls' values, such "
+                         f"as lambda lr: Adam(lr=lr), got {_arguments.kind(make_optimizer)}")
+    if not isinstance(controls, dict) or not controls:
+        raise ValueError(f"controls must be a dict name -> LogRange, Range or Choice, such "
+                         f"as {{'lr': LogRange(1e-3, 1, 0.1)}}, got {_arguments.kind(controls)}")
+    for key, spec in controls.items():
+        if not isinstance(spec, (LogRange, Range, Choice)):
+            raise ValueError(f"controls[{key!r}] must be a LogRange, Range or Choice, "
+                             f"got {_arguments.kind(spec)}")
+    if scrub is not None and scrub not in controls:
+        raise ValueError(f"scrub must be one of the controls {sorted(controls)}, got {scrub!r}")
+
+
 def _name(make_optimizer, controls, name):
     if name:
         return name
@@ -170,6 +188,7 @@ def explorer(make_optimizer, problem, controls, *, steps=300, x0=None, name=None
     to compare with (see :class:`~lrcourse.figures.views.PathView`). Returns an ipywidgets box
     whose figure is an image, redrawn at every change.
     """
+    _explorer_arguments(make_optimizer, problem, controls)
     import ipywidgets as w
 
     name = _name(make_optimizer, controls, name)
@@ -204,6 +223,8 @@ def race_explorer(optimizers, problem, *, steps=60, x0=None):
     ``optimizers`` is a dict ``name -> optimizer``; all start from ``x0`` (default
     ``problem.start``). The runs are computed once; moving the slider only redraws.
     """
+    _arguments.entrants(optimizers)
+    _arguments.plane(problem)
     import ipywidgets as w
 
     views = []  # runs and figure, made on the first draw (never in a headless run)
@@ -259,6 +280,7 @@ def explore(make_optimizer, problem, controls, *, steps=300, x0=None, name=None,
     keeps the other controls at their starting values. ``alt`` describes it for screen
     readers.
     """
+    _explorer_arguments(make_optimizer, problem, controls, scrub)
     values = {k: c.value for k, c in controls.items()}
 
     def build(v):
@@ -275,6 +297,8 @@ def explore(make_optimizer, problem, controls, *, steps=300, x0=None, name=None,
 def race(optimizers, problem, *, steps=60, x0=None, frames=80, alt=None):
     """A chapter's optimizer race: live in a kernel (every step), scrubbable on the website
     (``frames`` steps spread over the run). ``optimizers``: a dict ``name -> optimizer``."""
+    _arguments.entrants(optimizers)
+    _arguments.plane(problem)
     static = scrubber.race_scrubber(optimizers, problem, steps=steps, x0=x0, frames=frames,
                                     alt=alt)
     return LiveOrStatic(lambda: race_explorer(optimizers, problem, steps=steps, x0=x0), static)

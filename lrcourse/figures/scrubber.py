@@ -6,7 +6,7 @@ A figure is one self-contained HTML fragment (class ``lrcourse-scrubber``):
   drawn once by :mod:`lrcourse.figures.views`, inlined as a ``data:`` URI with alt text;
 * the parts that change (paths, loss curves, arrows, bars, "diverged at step k") as
   pixel coordinates in a JSON block, drawn as SVG over the picture by a few dozen lines
-  of inline JavaScript when the slider moves.
+  of JavaScript (``scrubber.js``, inlined) when the slider moves.
 
 Nothing is requested from any other host, and a figure weighs tens of kilobytes where
 one PNG per frame would weigh megabytes. Three kinds:
@@ -24,96 +24,31 @@ import hashlib
 import html
 import json
 import numbers
+from importlib import resources
 
 import numpy as np
 
 from ..numerics.runner import run
-from .views import DIVERGED_COLOR, PathView, RaceView, record_race, status
+from . import _arguments
+from .views import DIVERGED_COLOR, GRADIENT_COLOR, PathView, RaceView, record_race, status
 
 SIZE, DPI = (8.0, 3.3), 96  # 768 x 317 pixels
 
-_JS = """(function () {
-  var fig = document.currentScript.parentNode, NS = "http://www.w3.org/2000/svg";
-  var data = JSON.parse(fig.querySelector("script[type='application/json']").textContent);
-  var svg = fig.querySelector("svg"), slider = fig.querySelector("input");
-  var caption = fig.querySelector("figcaption"), button = fig.querySelector("button");
-  function add(parent, tag, attrs) {
-    var node = document.createElementNS(NS, tag);
-    for (var key in attrs) node.setAttribute(key, attrs[key]);
-    return parent.appendChild(node);
-  }
-  var defs = add(svg, "defs", {}), layer = add(svg, "g", {});
-  data.clips.forEach(function (c, i) {
-    add(add(defs, "clipPath", {id: fig.id + "-clip" + i}), "rect",
-        {x: c[0], y: c[1], width: c[2], height: c[3]});
-  });
-  function clip(i) { return "url(#" + fig.id + "-clip" + i + ")"; }
-  function points(s, n) {
-    var xy = data.series[s], out = [], m = n < 0 ? xy.length / 2 : Math.min(n, xy.length / 2);
-    for (var i = 0; i < m; i++) out.push(xy[2 * i] + "," + xy[2 * i + 1]);
-    return out.join(" ");
-  }
-  var draw = {  /* one function per item kind; an item is [kind, arguments...] */
-    line: function (s, n, color, width, c, dash, end) {  /* end: the exact last point */
-      var xy = points(s, n) + (end ? " " + end[0] + "," + end[1] : "");
-      add(layer, "polyline", {points: xy, fill: "none", stroke: color,
-          "stroke-width": width, "stroke-linejoin": "round", "clip-path": clip(c),
-          "stroke-dasharray": dash || "none"});
-    },
-    dot: function (x, y, color, c) {
-      add(layer, "circle", {cx: x, cy: y, r: 4, fill: color, stroke: "white",
-                            "clip-path": clip(c)});
-    },
-    arrow: function (x0, y0, x1, y1, color, width) {
-      var dx = x1 - x0, dy = y1 - y0, len = Math.hypot(dx, dy), h = 5 + 2 * width;
-      if (len < 1) return;
-      var ux = dx / len, uy = dy / len, bx = x1 - ux * h, by = y1 - uy * h;
-      add(layer, "line", {x1: x0, y1: y0, x2: bx, y2: by, stroke: color, "stroke-width": width});
-      add(layer, "polygon", {fill: color, points: [x1, y1, bx - uy * h / 3, by + ux * h / 3,
-                                                   bx + uy * h / 3, by - ux * h / 3].join(" ")});
-    },
-    rect: function (x, y, w, h, color) {
-      add(layer, "rect", {x: x, y: y, width: w, height: h, fill: color});
-    },
-    text: function (x, y, words, color) {
-      var back = add(layer, "rect", {fill: "white", "fill-opacity": 0.85});
-      var text = add(layer, "text", {x: x, y: y, fill: color, "font-size": 12,
-                                     "font-family": "sans-serif"});
-      text.textContent = words;
-      var box = text.getBBox();
-      ["x", "y", "width", "height"].forEach(function (k, i) {
-        back.setAttribute(k, box[k] + [-2, -1, 4, 2][i]);
-      });
-    }
-  };
-  function show(k) {
-    var frame = data.frames[k];
-    layer.textContent = "";
-    frame.items.forEach(function (item) { draw[item[0]].apply(null, item.slice(1)); });
-    caption.textContent = frame.label;
-    slider.setAttribute("aria-valuetext", frame.value);
-  }
-  var timer = null;
-  function stop() {
-    clearInterval(timer);
-    timer = null;
-    button.textContent = "\\u25B6";
-    button.setAttribute("aria-label", "play");
-  }
-  button.addEventListener("click", function () {
-    if (timer) return stop();
-    if (+slider.value >= data.frames.length - 1) slider.value = 0;
-    button.textContent = "\\u275A\\u275A";
-    button.setAttribute("aria-label", "pause");
-    timer = setInterval(function () {
-      if (+slider.value >= data.frames.length - 1) return stop();
-      slider.value = +slider.value + 1;
-      show(+slider.value);
-    }, 1000 / data.fps);
-  });
-  slider.addEventListener("input", function () { stop(); show(+slider.value); });
-  show(+slider.value);
-})();"""
+
+
+def _player():
+    """The player script (``scrubber.js`` beside this module), inlined into every figure.
+
+    Inlined rather than linked so a figure is one fragment that needs no other file; a
+    ``</`` in it would end the ``<script>`` element early, hence the check.
+    """
+    text = resources.files(__package__).joinpath("scrubber.js").read_text(encoding="utf8")
+    if "</" in text:
+        raise ValueError("scrubber.js must not contain '</': it is inlined in a <script>")
+    return text
+
+
+_JS = _player()
 
 
 class Scrubber:
@@ -293,6 +228,7 @@ def value_scrubber(make_optimizer, problem, values, *, label="lr", steps=300, x0
     see :class:`~lrcourse.figures.views.PathView`) and the run's result or the step at which it
     diverged. ``reference`` runs stay fixed in every frame.
     """
+    _arguments.plane(problem)
     values = list(values)
     runs = [run(make_optimizer(v), problem, x0, steps, name=name) for v in values]
     name = runs[0].name
@@ -318,6 +254,7 @@ def value_scrubber(make_optimizer, problem, values, *, label="lr", steps=300, x0
 
 def step_scrubber(trajectories, problem, *, frames=60, right="loss", alt=None):
     """Finished runs replayed: one frame per step (``frames`` steps spread over the run)."""
+    _arguments.plane(problem)
     steps = max(tr.steps for tr in trajectories)
     view = _path_view(problem, [tr.name for tr in trajectories], steps, trajectories, right, ())
     series, out = _Series(), []
@@ -366,7 +303,7 @@ def race_scrubber(optimizers, problem, *, steps=60, x0=None, frames=80, alt=None
             for kind, (own, width) in arrow_style.items():
                 end = view.to_pixels(view.ax, where[1][kind])[0]
                 items.append(["arrow", *_round(start), *_round(end),
-                              "#777777" if own is None else color, width])
+                              GRADIENT_COLOR if own is None else color, width])
             for j, size in enumerate(race.trajectory.step_size[t]):
                 x = view.bar_x[i][j]
                 (x0_, y0), (x1_, y1) = view.to_pixels(view.ax_bar, [

@@ -27,12 +27,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..numerics.runner import run
-from . import plotting
+from . import _arguments, plotting
 
 #: How far below the largest loss gap of the window the loss axis reaches.
 LOSS_DECADES = 14
 ARROW_FRACTION = 0.09  # arrow length, as a fraction of the contour axes' width
 DIVERGED_COLOR = "#B3261E"
+GRADIENT_COLOR = "#777777"  # the race's -g_t arrows: no optimizer's colour
 
 
 def _canvas(size, dpi):
@@ -125,6 +126,7 @@ class PathView(_View):
         if right not in ("loss", "step_size"):
             raise ValueError(f"right must be 'loss' or 'step_size', got {right!r}")
         self.problem, self.names, self.steps, self.right = problem, list(names), steps, right
+        _arguments.plane(problem)
         self.fig = _canvas(size, dpi)
         self.ax, self.ax_right = self.fig.subplots(1, 2, width_ratios=(3, 2))
         plotting.contour(problem, ax=self.ax, n=grid)
@@ -178,6 +180,7 @@ class PathView(_View):
         """Widen the step-size axis (a full redraw, rare) if a curve would leave it."""
         values = np.concatenate([xy[:, 1] for tr in trajectories for xy in self.curve_data(tr)]
                                 + [[self.floor, self.top]])
+        values = values[np.isfinite(values)]  # sigma = 0 gives an infinite step size
         low, high = np.min(values), np.max(values)
         if low >= self.floor and high <= self.top:
             return
@@ -211,35 +214,20 @@ class PathView(_View):
 # ------------------------------------------------------------------------ the race
 
 
-class _Recorder:
-    """Wraps an optimizer for :func:`lrcourse.run` and keeps each step's gradient and direction."""
-
-    def __init__(self, optimizer):
-        self.optimizer = optimizer
-        self.grads, self.directions = [], []
-
-    def __getattr__(self, name):  # everything else (lr, last, ...) is the optimizer's
-        return getattr(self.optimizer, name)
-
-    def reset(self):
-        self.optimizer.reset()
-        self.grads, self.directions = [], []
-
-    def step(self, params, grads):
-        new = self.optimizer.step(params, grads)
-        self.grads.append(np.array(grads, dtype=float))
-        self.directions.append(np.broadcast_to(self.optimizer.last["direction"],
-                                               np.shape(grads)).copy())
-        return new
-
-
 @dataclass
 class RaceRun:
-    """One optimizer's run in a race: the trajectory plus, per step, ``g_t`` and ``m_t``."""
+    """One optimizer's run in a race: the trajectory and, per step, the gradient ``g_t``.
+
+    The direction ``m_t`` is the trajectory's own record; the gradient is evaluated at
+    each point again, which is the one the step used because a race runs on full data.
+    """
 
     trajectory: object
     grads: np.ndarray
-    directions: np.ndarray
+
+    @property
+    def directions(self):
+        return self.trajectory.direction[:self.moves]
 
     @property
     def moves(self):
@@ -248,14 +236,18 @@ class RaceRun:
 
 
 def record_race(optimizers, problem, steps=60, x0=None):
-    """Run several optimizers (a dict ``name -> optimizer``) from the same start, keeping
-    the gradient and the direction each step used. Returns a dict ``name -> RaceRun``."""
+    """Run several optimizers (a dict ``name -> optimizer``) from the same start.
+
+    Returns a dict ``name -> RaceRun``: each run with the gradient of each step.
+    """
+    optimizers = _arguments.entrants(optimizers)
+    problem = _arguments.plane(problem)
     out = {}
     for name, optimizer in optimizers.items():
-        recorder = _Recorder(optimizer)
-        trajectory = run(recorder, problem, x0, steps, name=name)
-        out[name] = RaceRun(trajectory, np.array(recorder.grads).reshape(-1, problem.dim),
-                            np.array(recorder.directions).reshape(-1, problem.dim))
+        trajectory = run(optimizer, problem, x0, steps, name=name)
+        points = trajectory.params[:len(trajectory.params) - 1]
+        grads = np.array([problem.grad(p) for p in points]).reshape(-1, problem.dim)
+        out[name] = RaceRun(trajectory, grads)
     return out
 
 
@@ -270,7 +262,7 @@ class RaceView(_View):
     """
 
     def __init__(self, problem, races, *, size=(8.0, 3.3), dpi=80, grid=150):
-        self.problem, self.races = problem, races
+        self.problem, self.races = _arguments.plane(problem), races
         self.names = list(races)
         self.fig = _canvas(size, dpi)
         self.ax, self.ax_bar = self.fig.subplots(1, 2, width_ratios=(3, 2))
@@ -279,7 +271,7 @@ class RaceView(_View):
         self.paths = [self.ax.plot([], [], color=c, lw=1.3, animated=True)[0] for c in self.colors]
         self.heads = [self.ax.plot([], [], "o", color=c, ms=6, mec="white", animated=True)[0]
                       for c in self.colors]
-        kinds = {"gradient": (["#777777"] * len(self.names), 1.0),
+        kinds = {"gradient": ([GRADIENT_COLOR] * len(self.names), 1.0),
                  "direction": (self.colors, 0.9), "step": (self.colors, 2.4)}
         self.arrows = {kind: [self._arrow(c, lw) for c in colors]
                        for kind, (colors, lw) in kinds.items()}
@@ -287,8 +279,8 @@ class RaceView(_View):
         self.text = self.ax.text(0.02, 0.97, "", transform=self.ax.transAxes, va="top",
                                  fontsize="small", animated=True,
                                  bbox=dict(fc="white", ec="none", alpha=0.85))
-        self.ax.legend([Line2D([], [], color="#777777", lw=1), Line2D([], [], color="k", lw=0.9),
-                        Line2D([], [], color="k", lw=2.4)],
+        self.ax.legend([Line2D([], [], color=GRADIENT_COLOR, lw=1),
+                        Line2D([], [], color="k", lw=0.9), Line2D([], [], color="k", lw=2.4)],
                        ["$-g_t$", "$-m_t$", "step taken"], loc="lower right",
                        fontsize="x-small", framealpha=0.9)
         self._finish()
