@@ -19,7 +19,7 @@ problem                  what it shows                                          
 =======================  =====================================================  =======
 """
 
-import importlib.util
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,15 +27,32 @@ import numpy as np
 
 from . import _validate as validate
 
+DATA = Path(__file__).with_name("data")
+
+
+def _read_only(x):
+    """A float copy that cannot be changed in place (``x -= ...`` raises at once)."""
+    if x is None:
+        return None
+    x = np.array(x, dtype=float)
+    x.flags.writeable = False
+    return x
+
 
 @dataclass
 class Problem:
-    """A differentiable loss.
+    r"""A differentiable loss.
 
     ``loss(x)`` returns shape ``x.shape[:-1]``; ``grad(x)`` returns ``x.shape``.
     Problems built on data (``n_samples > 0``) also accept ``idx``, an array of sample
-    indices, to evaluate a mini-batch: ``loss(x, idx)``, ``grad(x, idx)``. ``minimum``
-    may be given as a function of the problem, run the first time it is read.
+    indices, to evaluate a mini-batch: ``loss(x, idx)``, ``grad(x, idx)``.
+    ``hvp(x, v)`` is the Hessian-vector product :math:`\nabla^2 L(x)\,v`, for every
+    problem with a Hessian.
+
+    ``start``, ``minimum`` and the arrays in ``info`` are read-only: an in-place update
+    such as ``x = problem.start; x -= lr * g`` fails at once instead of silently moving
+    the start of every later run. Copy first (``x = problem.start.copy()``).
+    ``minimum`` is ``None`` when no minimum is known (a non-convex network).
     """
 
     name: str
@@ -49,24 +66,20 @@ class Problem:
     start: np.ndarray = field(default=None, repr=False)
     n_samples: int = 0
     info: dict = field(default_factory=dict, repr=False)
+    hvp_fn: object = field(default=None, repr=False)
 
     def __post_init__(self):
-        if callable(self.minimum):  # a solver: run it on first use of ``minimum``
-            self.__dict__["_solve"] = self.__dict__.pop("minimum")
+        self.minimum = _read_only(self.minimum)
+        self.start = _read_only(self.start)
+        for value in self.info.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
-    def __getattr__(self, name):
-        solve = self.__dict__.get("_solve")
-        if name == "minimum" and solve is not None:
-            self.minimum = solve(self)
-            del self.__dict__["_solve"]
-            return self.minimum
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def _point(self, x):
+    def _point(self, x, name="parameters"):
         x = np.asarray(x, dtype=float)
         if x.shape[-1:] != (self.dim,):
             raise ValueError(
-                f"{self.name}: parameters must have last dimension {self.dim}, "
+                f"{self.name}: {name} must have last dimension {self.dim}, "
                 f"got shape {x.shape}")
         return x
 
@@ -85,11 +98,31 @@ class Problem:
 
     def hessian(self, x):
         if self.hessian_fn is None:
-            raise ValueError(f"{self.name} has no analytic Hessian")
+            raise ValueError(f"{self.name} has no analytic Hessian matrix"
+                             + (": use hvp(x, v)" if self.hvp_fn is not None else ""))
         return self.hessian_fn(self._point(x))
+
+    def hvp(self, x, v, idx=None):
+        """The Hessian at ``x`` times the vector ``v``, exactly (no finite differences).
+
+        ``x`` and ``v`` broadcast against each other (shape ``(..., d)``); the result has
+        their common shape. This is all an iterative eigensolver needs, e.g.
+        ``scipy.sparse.linalg.eigsh`` on a ``LinearOperator`` whose ``matvec`` is
+        ``lambda v: problem.hvp(x, v)``, without ever forming the ``d x d`` matrix.
+        """
+        x, v = np.broadcast_arrays(self._point(x), self._point(v, "v"))
+        if self.hvp_fn is not None:
+            return self.hvp_fn(x, v, *self._args(idx))
+        if self.hessian_fn is None:
+            raise ValueError(f"{self.name} has no Hessian")
+        if idx is not None:
+            raise ValueError(f"{self.name}: hvp on a mini-batch (idx) is not available")
+        return np.einsum("...ij,...j->...i", self.hessian_fn(x), v)
 
     @property
     def min_loss(self):
+        if self.minimum is None:
+            raise ValueError(f"{self.name} has no known minimum, so no min_loss")
         return float(self.loss(self.minimum))
 
     def grid(self, n=200):
@@ -107,27 +140,61 @@ def _stack(*parts):
     return np.stack(np.broadcast_arrays(*parts), axis=-1)
 
 
-def ravine(condition=20.0, flat_curvature=0.1):
-    r"""An axis-aligned quadratic ravine with a chosen condition number.
+def ravine(condition=20.0, flat_curvature=0.1, angle=0.0):
+    r"""A quadratic ravine with a chosen condition number, aligned with the axes or rotated.
 
     .. math::
 
-        L(w) = \tfrac12 \left(h_1 w_1^2 + h_2 w_2^2\right), \qquad
+        L(w) = \tfrac12\, w^\top R\,\mathrm{diag}(h_1, h_2)\,R^\top w, \qquad
         h_1 = \text{flat\_curvature}, \quad h_2 = \text{condition} \cdot h_1
 
-    Gradient descent is stable only for ``lr < 2 / h2``; along ``w1`` it then shrinks
-    the error by ``1 - lr * h1`` per step, slower the larger the condition number.
+    where :math:`R` rotates by ``angle`` degrees (counter-clockwise): the flat direction
+    of the valley is :math:`(\cos\alpha, \sin\alpha)`. With ``angle=0`` (the default)
+    :math:`L = \frac12 (h_1 w_1^2 + h_2 w_2^2)`. The minimum is the origin at every
+    angle. The start and the plotting window turn with the valley (the window is the
+    box around the turned aligned window), so a rotated ravine is the aligned one seen
+    in other coordinates: gradient descent, which does not care about coordinates,
+    takes the same steps on both; a scale per coordinate (Adagrad, RMSprop, Adam) does not.
+
+    Gradient descent is stable only for ``lr < 2 / h2``; along the flat direction it
+    then shrinks the error by ``1 - lr * h1`` per step, slower the larger the condition
+    number. ``info["curvatures"]`` is ``(h1, h2)``, ``info["axes"]`` is :math:`R` (its
+    columns are the flat and the steep direction), ``info["angle"]`` the angle.
     """
     validate.at_least(condition, 1.0, "condition")
     validate.positive(flat_curvature, "flat_curvature")
+    validate.in_range(angle, -360.0, 360.0, "angle (in degrees)", high_open=False)
     h = np.array([flat_curvature, condition * flat_curvature])
+    start, half_width = np.array([-10.0, 3.0]), np.array([11.0, 4.0])
+    name = f"ravine (condition {condition:g})"
+    if angle % 360 == 0:  # the axis-aligned ravine, evaluated without a rotation
+        R = np.eye(2)
+        H = np.diag(h)
+
+        def loss(x):
+            return 0.5 * (x * x) @ h
+
+        def grad(x):
+            return x * h
+    else:
+        a = np.deg2rad(angle)
+        R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        H = (R * h) @ R.T
+        start, half_width = R @ start, np.abs(R) @ half_width
+        name = f"ravine (condition {condition:g}, rotated {angle:g}°)"
+
+        def loss(x):
+            return 0.5 * np.einsum("...i,...i->...", x @ H, x)
+
+        def grad(x):
+            return x @ H
+
     return Problem(
-        name=f"ravine (condition {condition:g})", dim=2,
-        loss_fn=lambda x: 0.5 * (x * x) @ h,
-        grad_fn=lambda x: x * h,
-        hessian_fn=lambda x: np.broadcast_to(np.diag(h), x.shape[:-1] + (2, 2)).copy(),
-        minimum=np.zeros(2), xlim=(-11.0, 11.0), ylim=(-4.0, 4.0),
-        start=np.array([-10.0, 3.0]), info={"curvatures": h})
+        name=name, dim=2, loss_fn=loss, grad_fn=grad,
+        hessian_fn=lambda x: np.broadcast_to(H, x.shape[:-1] + (2, 2)).copy(),
+        minimum=np.zeros(2), xlim=(-float(half_width[0]), float(half_width[0])),
+        ylim=(-float(half_width[1]), float(half_width[1])), start=start,
+        info={"curvatures": h, "axes": R, "angle": float(angle)})
 
 
 def saddle():
@@ -302,70 +369,229 @@ def sparse_regression(n=500, dim=20, frequent=2, rare_prob=0.02, seed=0):
                                   info={"truth": truth, "frequent": frequent})
 
 
+SOFTMAX_MINIMUM = DATA / "digits_softmax_minimum.npz"
+
+
+@functools.cache
+def _digits():
+    """The 8x8 digits shipped with the package: images (1797, 64) in 0..16, labels 0..9."""
+    with np.load(DATA / "digits.npz") as data:
+        images, labels = data["images"].astype(float), data["labels"].astype(int)
+    images.flags.writeable = labels.flags.writeable = False  # shared by every problem
+    return images, labels
+
+
+def _digits_split(test_fraction, seed):
+    """Indices ``(train, test)``: a seeded shuffle, the first ``test_fraction`` for testing."""
+    validate.in_range(test_fraction, 0.0, 1.0, "test_fraction", low_open=True)
+    n = len(_digits()[1])
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(test_fraction * n))
+    return order[n_test:], order[:n_test]
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _softmax(z):
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def _cross_entropy(z, Y):
+    """Mean cross-entropy of the logits ``z`` (..., m, 10) against one-hot rows ``Y``."""
+    return -np.mean(np.sum(Y * _log_softmax(z), axis=-1), axis=-1)
+
+
+def _accuracy_fn(scores, X_all, labels, train, test):
+    """``accuracy(theta, split)``: the fraction of ``split`` ("train" or "test") classified
+    correctly by the largest of ``scores(theta, X)``."""
+    rows = {"train": train, "test": test}
+
+    def accuracy(theta, split="test"):
+        if split not in rows:
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        r = rows[split]
+        pred = np.argmax(scores(np.asarray(theta, dtype=float), X_all[r]), axis=-1)
+        return np.mean(pred == labels[r], axis=-1)
+
+    return accuracy
+
+
 def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
-    r"""Multinomial logistic regression on scikit-learn's bundled 8x8 digits (1797 images).
+    r"""Multinomial logistic regression on the 8x8 digits (1797 images).
 
     Parameters are the flattened ``(64 + 1) x 10`` weight matrix (with bias row), so
     ``dim = 650``. The loss is the mean cross-entropy on the training split plus
-    :math:`\frac{\lambda}{2}\lVert W\rVert^2`; ``info`` holds the test split and an
-    ``accuracy(theta, split)`` function. The data ship inside scikit-learn: nothing is
-    downloaded. The minimum is not known in closed form; ``minimum`` is a long,
-    accurate L-BFGS solution computed on first use.
+    :math:`\frac{\lambda}{2}\lVert W\rVert^2`; ``info`` holds an
+    ``accuracy(theta, split)`` function (``split`` is ``"train"`` or ``"test"``).
+    ``seed`` shuffles the images before the split. The data ship with ``lrcourse``:
+    nothing is downloaded.
+
+    The minimum is not known in closed form. For the default arguments it ships with
+    the package (solved once, to a gradient norm below 1e-12, and checked by the tests);
+    for any other arguments it is solved here, by L-BFGS polished by Newton steps,
+    which takes a few seconds.
     """
-    images, labels = _bundled_digits()
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labels))
-    n_test = int(round(test_fraction * len(labels)))
-    test, train = order[:n_test], order[n_test:]
+    validate.at_least(l2, 0.0, "l2")
+    images, labels = _digits()
+    train, test = _digits_split(test_fraction, seed)
     X_all = np.c_[images / 16.0, np.ones(len(labels))]
-    Y_all = np.eye(10)[labels]
-    X, Y = X_all[train], Y_all[train]
+    X, Y = X_all[train], np.eye(10)[labels[train]]
     k, c = X.shape[1], 10
 
     def logits(theta, Xi):
         return Xi @ theta.reshape(theta.shape[:-1] + (k, c))
 
     def loss(theta, idx=slice(None)):
-        z = logits(theta, X[idx])
-        z = z - z.max(axis=-1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-        return -np.mean(np.sum(Y[idx] * logp, axis=-1), axis=-1) + 0.5 * l2 * np.sum(
+        return _cross_entropy(logits(theta, X[idx]), Y[idx]) + 0.5 * l2 * np.sum(
             theta * theta, axis=-1)
 
     def grad(theta, idx=slice(None)):
         Xi = X[idx]
-        z = logits(theta, Xi)
-        p = np.exp(z - z.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
-        g = np.swapaxes(Xi, -1, -2) @ (p - Y[idx]) / Xi.shape[0]
-        return g.reshape(theta.shape) + l2 * theta
+        dz = (_softmax(logits(theta, Xi)) - Y[idx]) / Xi.shape[0]
+        return (Xi.T @ dz).reshape(theta.shape) + l2 * theta
 
-    def accuracy(theta, split="test"):
-        rows = test if split == "test" else train
-        pred = np.argmax(logits(np.asarray(theta), X_all[rows]), axis=-1)
-        return np.mean(pred == labels[rows], axis=-1)
+    def hvp(theta, v, idx=slice(None)):
+        Xi = X[idx]
+        p, rz = _softmax(logits(theta, Xi)), logits(v, Xi)
+        # the softmax's Jacobian applied to the change of the logits along v
+        rdz = p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / Xi.shape[0]
+        return (Xi.T @ rdz).reshape(theta.shape) + l2 * v
 
+    start = np.zeros(k * c)
+    minimum = _shipped_softmax_minimum(l2, test_fraction, seed)
+    if minimum is None:
+        minimum = _solve_minimum(loss, grad, hvp, start)
     return Problem(name="digits softmax", dim=k * c, loss_fn=loss, grad_fn=grad,
-                   minimum=_minimize, start=np.zeros(k * c), n_samples=len(train),
-                   info={"accuracy": accuracy, "l2": l2})
+                   hvp_fn=hvp, minimum=minimum, start=start, n_samples=len(train),
+                   info={"accuracy": _accuracy_fn(logits, X_all, labels, train, test),
+                         "l2": l2})
 
 
-def _bundled_digits():
-    """scikit-learn's 8x8 digits, read from the file it ships (no sklearn import, no download)."""
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise ValueError("digits_softmax needs scikit-learn installed (it ships the data)")
-    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
-    data = np.loadtxt(path, delimiter=",")
-    return data[:, :-1], data[:, -1].astype(int)
+def _shipped_softmax_minimum(l2, test_fraction, seed):
+    """The shipped minimum if it was solved for these arguments, else ``None``."""
+    if not SOFTMAX_MINIMUM.exists():  # only while tools/make_digits_minimum.py writes it
+        return None
+    with np.load(SOFTMAX_MINIMUM) as saved:
+        if (saved["l2"], saved["test_fraction"], saved["seed"]) == (l2, test_fraction, seed):
+            return saved["minimum"]
+    return None
 
 
-def _minimize(problem):
+def _solve_minimum(loss, grad, hvp, start):
+    """L-BFGS to near the minimum, then Newton steps to a gradient at the level of rounding.
+
+    Each Newton step solves :math:`H d = -g` by conjugate gradients on exact
+    Hessian-vector products (the Hessian is positive definite: the loss is convex, and
+    strictly so with ``l2 > 0``); each cuts the gradient by about 1e-5.
+    """
     from scipy.optimize import minimize
+    from scipy.sparse.linalg import LinearOperator, cg
 
-    res = minimize(problem.loss, problem.start, jac=problem.grad, method="L-BFGS-B",
-                   options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})
-    return res.x
+    x = minimize(loss, start, jac=grad, method="L-BFGS-B",
+                 options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15}).x
+    for _ in range(3):
+        H = LinearOperator((x.size, x.size), matvec=functools.partial(hvp, x), dtype=float)
+        x = x + cg(H, -grad(x))[0]
+    return x
+
+
+def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0):
+    r"""A neural network on the 8x8 digits: one hidden layer of ``tanh`` units, softmax out.
+
+    .. math::
+
+        z = \tanh(x W_1 + b_1)\, W_2 + b_2, \qquad
+        L(\theta) = \text{mean cross-entropy}(z, y) + \tfrac{\lambda}{2}\lVert\theta\rVert^2
+
+    The parameters are flattened into one vector ``theta`` in the order ``W1`` (64 x
+    hidden, row-major), ``b1``, ``W2`` (hidden x 10), ``b2``; with 32 hidden units,
+    ``dim = 2410``. ``info["layers"](theta)`` unflattens them, ``info["shapes"]`` lists
+    them. Gradient and Hessian-vector products (``hvp``) are exact: backpropagation,
+    and its forward-mode derivative along ``v`` (Pearlmutter's R-operator).
+
+    The split into training and test images is ``digits_softmax()``'s (the same test
+    images for every ``seed``); mini-batches (``idx``) and ``info["accuracy"](theta,
+    split)`` work as there. ``seed`` draws the start: weights normal with standard
+    deviation ``init_scale / sqrt(fan_in)``, biases zero. ``init_scale`` near 0 starts
+    the network near the origin, a saddle point of the loss.
+
+    Unlike the softmax model, the loss is not convex: it has many minima and none is
+    known in closed form, so ``minimum`` is ``None`` (and ``min_loss`` is an error).
+    Compare runs by their loss and accuracy instead.
+    """
+    validate.positive_int(hidden, "hidden")
+    validate.at_least(l2, 0.0, "l2")
+    validate.at_least(init_scale, 0.0, "init_scale")
+    images, labels = _digits()
+    train, test = _digits_split(test_fraction, 0)
+    X_all = images / 16.0
+    X, Y = X_all[train], np.eye(10)[labels[train]]
+    n_in, c = X.shape[1], 10
+    shapes = {"W1": (n_in, hidden), "b1": (hidden,), "W2": (hidden, c), "b2": (c,)}
+    ends = np.cumsum([np.prod(s) for s in shapes.values()])
+
+    def layers(theta):
+        theta = np.asarray(theta, dtype=float)
+        parts = np.split(theta, ends[:-1], axis=-1)
+        return [p.reshape(theta.shape[:-1] + s) for p, s in zip(parts, shapes.values())]
+
+    def flat(parts, like):
+        return np.concatenate([p.reshape(like.shape[:-1] + (-1,)) for p in parts], axis=-1)
+
+    def forward(W1, b1, W2, b2, Xi):
+        h = np.tanh(Xi @ W1 + b1[..., None, :])
+        return h, h @ W2 + b2[..., None, :]
+
+    def scores(theta, Xi):
+        return forward(*layers(theta), Xi)[1]
+
+    def loss(theta, idx=slice(None)):
+        return _cross_entropy(scores(theta, X[idx]), Y[idx]) + 0.5 * l2 * np.sum(
+            theta * theta, axis=-1)
+
+    def grad(theta, idx=slice(None)):
+        W1, b1, W2, b2 = layers(theta)
+        Xi = X[idx]
+        h, z = forward(W1, b1, W2, b2, Xi)
+        dz = (_softmax(z) - Y[idx]) / Xi.shape[0]
+        da = (dz @ np.swapaxes(W2, -1, -2)) * (1 - h * h)
+        parts = [Xi.T @ da, da.sum(axis=-2), np.swapaxes(h, -1, -2) @ dz, dz.sum(axis=-2)]
+        return flat(parts, theta) + l2 * theta
+
+    def hvp(theta, v, idx=slice(None)):
+        W1, b1, W2, b2 = layers(theta)
+        V1, c1, V2, c2 = layers(v)
+        Xi = X[idx]
+        h, z = forward(W1, b1, W2, b2, Xi)
+        p = _softmax(z)
+        dz = (p - Y[idx]) / Xi.shape[0]
+        # forward: how a, h and z change along v (the R-operator) ...
+        slope = 1 - h * h
+        rh = slope * (Xi @ V1 + c1[..., None, :])
+        rz = rh @ W2 + h @ V2 + c2[..., None, :]
+        rdz = p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / Xi.shape[0]
+        # ... then the same along the backward pass of ``grad``
+        dh = dz @ np.swapaxes(W2, -1, -2)
+        rdh = rdz @ np.swapaxes(W2, -1, -2) + dz @ np.swapaxes(V2, -1, -2)
+        rda = rdh * slope - 2 * h * rh * dh
+        parts = [Xi.T @ rda, rda.sum(axis=-2),
+                 np.swapaxes(rh, -1, -2) @ dz + np.swapaxes(h, -1, -2) @ rdz,
+                 rdz.sum(axis=-2)]
+        return flat(parts, theta) + l2 * v
+
+    rng = np.random.default_rng(seed)
+    start = np.concatenate([
+        init_scale / np.sqrt(n_in) * rng.standard_normal(n_in * hidden), np.zeros(hidden),
+        init_scale / np.sqrt(hidden) * rng.standard_normal(hidden * c), np.zeros(c)])
+    return Problem(name=f"digits MLP ({hidden} tanh units)", dim=int(ends[-1]),
+                   loss_fn=loss, grad_fn=grad, hvp_fn=hvp, minimum=None, start=start,
+                   n_samples=len(train),
+                   info={"accuracy": _accuracy_fn(scores, X_all, labels, train, test),
+                         "l2": l2, "hidden": hidden, "shapes": shapes, "layers": layers})
 
 
 def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, wavenumber=0.15):
