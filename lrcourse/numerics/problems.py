@@ -1,22 +1,32 @@
 r"""Loss surfaces and small models with analytic gradients.
 
 Every problem takes parameters of shape ``(..., d)``: a single point ``(d,)``, or a
-batch of points ``(B, d)`` evaluated at once (a sweep, a contour grid). Each knows its
-minimum (``minimum``, ``min_loss``) and, when it is 2-D, a plotting window
-(``xlim``, ``ylim``) and its Hessian.
+batch of points ``(B, d)`` evaluated at once (a sweep, a contour grid). Each has a
+start (``start``) and, where one is known, its minimum (``minimum``, ``min_loss``);
+the 2-D ones also a plotting window (``xlim``, ``ylim``). ``hvp(x, v)``, the
+Hessian times a vector, is exact for every problem; the small ones also give the
+whole matrix (``hessian(x)``).
 
-=======================  =====================================================  =======
-problem                  what it shows                                          chapter
-=======================  =====================================================  =======
-``ravine(condition)``    one learning rate cannot suit a steep and a flat axis   1, 2
-``saddle()``             a saddle point, ``L = (1 - w1 w2)^2``                   1
-``rosenbrock()``         a curved valley                                         tests, 6
-``shifting_slope()``     curvature that changes along the path                  3
-``linear_regression()``  the lecture notes' 100 points, y = 4 + 3x + noise       4, 5
-``sparse_regression()``  rare features that plain SGD barely updates             2
-``digits_softmax()``     a real-data model: scikit-learn's bundled digits        5, 6
-``curved_ravine()``      a bending valley: the mean-form Adagrad bursts late    5
-=======================  =====================================================  =======
+==============================  ==================================================  =======
+problem                         what it shows                                       chapter
+==============================  ==================================================  =======
+``ravine(condition, angle)``    one learning rate cannot suit a steep and a flat    1, 2
+                                axis; turned by ``angle``, a per-coordinate scale
+                                no longer helps
+``saddle()``                    a saddle point, ``L = (1 - w1 w2)^2``               1
+``rosenbrock()``                a curved valley                                     tests, 6
+``shifting_slope()``            curvature that changes along the path               3
+``linear_regression()``         the lecture notes' 100 points, y = 4 + 3x + noise   4, 5
+``sparse_regression()``         rare features that plain SGD barely updates         2
+``digits_softmax()``            a real-data model: the 8x8 digits, convex           5, 6
+``digits_mlp()``                a neural network on the same digits, not convex     1, 4-6
+``curved_ravine()``             a bending valley: the mean-form Adagrad bursts      5
+                                late
+==============================  ==================================================  =======
+
+The digits (``data/digits.npz``) are the test set of the UCI "Optical Recognition of
+Handwritten Digits" data (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0), as bundled with
+scikit-learn; ``data/README.md`` says more.
 """
 
 import functools
