@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..numerics import _validate
 from ..numerics import schedules as sched
 from ..numerics.runner import run
 from . import _arguments, scrubber
@@ -117,27 +118,26 @@ def _start_sliders(problem, x0):
 #: reached after ``warmup`` steps (0: none), ending by ``steps``. Use with
 #: ``Choice(SCHEDULES)`` and ``make_optimizer(lr, schedule, ...)``, see :func:`explorer`.
 SCHEDULES = {
-    "constant": lambda lr, steps, warmup=0: _warm(sched.constant(lr), lr, warmup),
+    "constant": lambda lr, steps, warmup=0: _warm(sched.constant(lr), warmup),
     "step decay": lambda lr, steps, warmup=0: _warm(
-        sched.step_lr(lr, step_size=max((steps - warmup) // 3, 1), gamma=0.3), lr, warmup),
+        sched.step_lr(lr, step_size=max((steps - warmup) // 3, 1), gamma=0.3), warmup),
     "exponential": lambda lr, steps, warmup=0: _warm(
-        sched.exponential_lr(lr, gamma=0.01 ** (1 / max(steps - warmup, 1))), lr, warmup),
+        sched.exponential_lr(lr, gamma=0.01 ** (1 / max(steps - warmup, 1))), warmup),
     "cosine": lambda lr, steps, warmup=0: _warm(
-        sched.cosine_annealing_lr(lr, T_max=max(steps - warmup, 1)), lr, warmup),
+        sched.cosine_annealing_lr(lr, T_max=max(steps - warmup, 1)), warmup),
     "inverse sqrt": lambda lr, steps, warmup=0: sched.inverse_sqrt(lr, max(warmup, 1)),
 }
 
 
-def _warm(schedule, lr, warmup):
-    """``schedule`` after a linear warmup of ``warmup`` steps (none if 0)."""
-    if not warmup:
-        return schedule
-    return sched.sequential([sched.linear_lr(lr, 0.01, 1.0, warmup), schedule], [warmup])
+def _warm(schedule, warmup):
+    """``schedule`` after ``warmup`` steps of linear warmup; a slider at 0 means none."""
+    return sched.with_warmup(schedule, warmup) if warmup else schedule
 
 
-def _explorer_arguments(make_optimizer, problem, controls, scrub=None):
+def _explorer_arguments(make_optimizer, problem, controls, steps, scrub=None):
     """Check an explorer's arguments at the learner's call, not in a widget callback."""
     _arguments.plane(problem)
+    _validate.positive_int(steps, "steps")
     is_optimizer = callable(getattr(make_optimizer, "step", None))
     if not callable(make_optimizer) or is_optimizer and not isinstance(make_optimizer, type):
         raise ValueError(f"make_optimizer must be a function of the controls' values, such "
@@ -186,9 +186,10 @@ def explorer(make_optimizer, problem, controls, *, steps=300, x0=None, name=None
     are added (the problem must be 2-D, with a plotting window). ``right`` picks the panel
     beside the contours (``"loss"`` or ``"step_size"``) and ``reference`` adds fixed runs
     to compare with (see :class:`~lrcourse.figures.views.PathView`). Returns an ipywidgets box
-    whose figure is an image, redrawn at every change.
+    whose figure is an image, redrawn at every change (``box.views[0]``, the
+    :class:`~lrcourse.figures.views.PathView` behind it, once first drawn).
     """
-    _explorer_arguments(make_optimizer, problem, controls)
+    _explorer_arguments(make_optimizer, problem, controls, steps)
     import ipywidgets as w
 
     name = _name(make_optimizer, controls, name)
@@ -203,10 +204,10 @@ def explorer(make_optimizer, problem, controls, *, steps=300, x0=None, name=None
         view = views[0]
         try:
             optimizer = make_optimizer(**{k: s.value for k, s in sliders.items()})
+            trajectory = run(optimizer, problem, [s.value for s in starts], steps, name=name)
         except ValueError as error:  # a value the optimizer rejects: say which and why
             image.value = view.show([], message=str(error)).png()
             return
-        trajectory = run(optimizer, problem, [s.value for s in starts], steps, name=name)
         image.value = view.show([trajectory]).png()
 
     controls_box = list(sliders.values()) + starts
@@ -214,6 +215,7 @@ def explorer(make_optimizer, problem, controls, *, steps=300, x0=None, name=None
         control.observe(update, names="value")
     box = w.VBox([w.HBox([w.VBox(controls_box[:3]), w.VBox(controls_box[3:])]), image])
     box.keep = _draw_when_shown(update)
+    box.views = views  # the figure behind the image, for tests and the benchmark
     return box
 
 
@@ -225,6 +227,7 @@ def race_explorer(optimizers, problem, *, steps=60, x0=None):
     """
     _arguments.entrants(optimizers)
     _arguments.plane(problem)
+    _validate.positive_int(steps, "steps")
     import ipywidgets as w
 
     views = []  # runs and figure, made on the first draw (never in a headless run)
@@ -244,6 +247,7 @@ def race_explorer(optimizers, problem, *, steps=60, x0=None):
     step.observe(update, names="value")
     box = w.VBox([w.HBox([play, step]), image, caption])
     box.keep = _draw_when_shown(update)
+    box.views = views
     return box
 
 
@@ -280,7 +284,7 @@ def explore(make_optimizer, problem, controls, *, steps=300, x0=None, name=None,
     keeps the other controls at their starting values. ``alt`` describes it for screen
     readers.
     """
-    _explorer_arguments(make_optimizer, problem, controls, scrub)
+    _explorer_arguments(make_optimizer, problem, controls, steps, scrub)
     values = {k: c.value for k, c in controls.items()}
 
     def build(v):
@@ -299,6 +303,7 @@ def race(optimizers, problem, *, steps=60, x0=None, frames=80, alt=None):
     (``frames`` steps spread over the run). ``optimizers``: a dict ``name -> optimizer``."""
     _arguments.entrants(optimizers)
     _arguments.plane(problem)
+    _validate.positive_int(steps, "steps")
     static = scrubber.race_scrubber(optimizers, problem, steps=steps, x0=x0, frames=frames,
                                     alt=alt)
     return LiveOrStatic(lambda: race_explorer(optimizers, problem, steps=steps, x0=x0), static)
