@@ -2,9 +2,6 @@
 
 import numpy as np
 import pytest
-from checking import broken as _broken
-from checking import failed_with as _failed_with
-from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, AdamW, check, problems, run
 from lrcourse.teaching.check import adam as topic
@@ -107,8 +104,8 @@ def test_first_move_right_answers_pass():
     (np.array([0.158, 0.158]), "without bias correction"),  # rounded by hand
     (np.array([0.005, 0.005]), "only v was bias-corrected"),
 ])
-def test_first_move_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.adam_first_move(wrong), cause)
+def test_first_move_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.adam_first_move(wrong), cause)
 
 
 def test_first_move_accepts_rounding_but_not_a_wrong_size():
@@ -143,9 +140,9 @@ def test_adam_step_right_answer_passes():
     (_adam_variant(return_hat=True), "not the bias-corrected ones"),
     (_adam_variant(sign=-1), "wrong sign"),
 ])
-def test_adam_step_known_mistakes_are_named(wrong, cause):
+def test_adam_step_known_mistakes_are_named(wrong, cause, failed_with):
     with np.errstate(all="ignore"):
-        _failed_with(check.adam_step(wrong), cause)
+        failed_with(check.adam_step(wrong), cause)
 
 
 def test_adam_step_unknown_mistake_fails_without_a_cause():
@@ -153,9 +150,9 @@ def test_adam_step_unknown_mistake_fails_without_a_cause():
     assert result.status == "failed" and "likely cause" not in result.message
 
 
-def test_adam_step_not_implemented_and_error():
-    assert check.adam_step(_not_implemented).status == "not implemented"
-    result = check.adam_step(_broken)
+def test_adam_step_not_implemented_and_error(broken, not_implemented):
+    assert check.adam_step(not_implemented).status == "not implemented"
+    result = check.adam_step(broken)
     assert result.status == "error" and "NameError" in result.message
 
 
@@ -202,13 +199,13 @@ def _adamw_variant(kind):
     ("after", "applied after the Adam step"),
     ("sign", "the weights grow"),
 ])
-def test_adamw_step_known_mistakes_are_named(kind, cause):
-    _failed_with(check.adamw_step(_adamw_variant(kind)), cause)
+def test_adamw_step_known_mistakes_are_named(kind, cause, failed_with):
+    failed_with(check.adamw_step(_adamw_variant(kind)), cause)
 
 
-def test_adamw_step_not_implemented_and_error():
-    assert check.adamw_step(_not_implemented).status == "not implemented"
-    assert check.adamw_step(_broken).status == "error"
+def test_adamw_step_not_implemented_and_error(broken, not_implemented):
+    assert check.adamw_step(not_implemented).status == "not implemented"
+    assert check.adamw_step(broken).status == "error"
 
 
 def test_chapter_4_checkers_are_registered_in_order():

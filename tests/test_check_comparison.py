@@ -2,9 +2,6 @@
 
 import numpy as np
 import pytest
-from checking import broken as _broken
-from checking import failed_with as _failed_with
-from checking import not_implemented as _not_implemented
 
 from lrcourse import Adam, check, problems, sweep
 from lrcourse.teaching.check import comparison as topic
@@ -77,13 +74,13 @@ def test_steps_right_answer_passes():
     (topic._wrong_steps_none_when_never, "not None"),
     (topic._wrong_steps_last, "last index"),
 ])
-def test_steps_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.steps_to_target(wrong), cause)
+def test_steps_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.steps_to_target(wrong), cause)
 
 
-def test_steps_not_implemented_and_error():
-    assert check.steps_to_target(_not_implemented).status == "not implemented"
-    result = check.steps_to_target(_broken)
+def test_steps_not_implemented_and_error(broken, not_implemented):
+    assert check.steps_to_target(not_implemented).status == "not implemented"
+    result = check.steps_to_target(broken)
     assert result.status == "error" and "NameError" in result.message
 
 
@@ -102,13 +99,13 @@ def test_best_right_answer_passes():
     (topic._wrong_best_max, "largest final loss"),
     (topic._wrong_best_largest_stable, "largest rate that did not diverge"),
 ])
-def test_best_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.best_learning_rate(wrong), cause)
+def test_best_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.best_learning_rate(wrong), cause)
 
 
-def test_best_not_implemented_and_error():
-    assert check.best_learning_rate(_not_implemented).status == "not implemented"
-    result = check.best_learning_rate(_broken)
+def test_best_not_implemented_and_error(broken, not_implemented):
+    assert check.best_learning_rate(not_implemented).status == "not implemented"
+    result = check.best_learning_rate(broken)
     assert result.status == "error" and "NameError" in result.message
 
 
@@ -128,10 +125,10 @@ def test_sparse_winner_right_answer_passes_in_any_case():
     ("Momentum", "once in five batches"),
     ("SGD", "no rate reached the target"),
 ])
-def test_sparse_winner_known_mistakes_are_named(wrong, cause):
+def test_sparse_winner_known_mistakes_are_named(wrong, cause, failed_with):
     if wrong.lower() == check.sparse_minibatch_winner.value().lower():
         pytest.skip("this optimizer is the measured winner")
-    _failed_with(check.sparse_minibatch_winner(wrong), cause)
+    failed_with(check.sparse_minibatch_winner(wrong), cause)
 
 
 def test_sparse_winner_not_implemented():
@@ -155,8 +152,8 @@ def test_adam_memory_right_answer_passes():
     (64, "gigabits"),
     (0, "not free"),
 ])
-def test_adam_memory_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.adam_state_gigabytes(wrong), cause)
+def test_adam_memory_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.adam_state_gigabytes(wrong), cause)
 
 
 def test_adam_memory_not_implemented():

@@ -2,9 +2,6 @@
 
 import numpy as np
 import pytest
-from checking import broken as _broken
-from checking import failed_with as _failed_with
-from checking import not_implemented as _not_implemented
 
 from lrcourse import SGD, check, problems, run
 from lrcourse.teaching.check import gradient_descent as topic
@@ -61,13 +58,13 @@ def test_gd_path_right_answer_passes():
     (_path_in_place, "changes one array in place"),
     (lambda th, g, lr, n: _right_path(th, g, lr, n)[-1], "only the final point"),
 ])
-def test_gd_path_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.gd_path(wrong), cause)
+def test_gd_path_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.gd_path(wrong), cause)
 
 
-def test_gd_path_not_implemented_and_errors():
-    assert check.gd_path(_not_implemented).status == "not implemented"
-    result = check.gd_path(_broken)
+def test_gd_path_not_implemented_and_errors(broken, not_implemented):
+    assert check.gd_path(not_implemented).status == "not implemented"
+    result = check.gd_path(broken)
     assert result.status == "error" and "NameError" in result.message
     assert check.gd_path(42).status == "failed"
 
@@ -118,8 +115,8 @@ def test_classify_accepts_any_capitalisation():
     (topic._classify_zero_as_positive, "zero eigenvalue was counted as positive"),
     (lambda h, tol=1e-8: _right_classify(h, 0.0), "compared with 0 instead of tol"),
 ])
-def test_classify_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.classify_critical_point(wrong), cause)
+def test_classify_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.classify_critical_point(wrong), cause)
 
 
 def test_classify_reports_the_words():
@@ -133,9 +130,9 @@ def test_classify_other_answers_fail_without_raising():
     assert check.classify_critical_point(lambda h, tol=1e-8: "flat").status == "failed"
 
 
-def test_classify_not_implemented_and_errors():
-    assert check.classify_critical_point(_not_implemented).status == "not implemented"
-    result = check.classify_critical_point(_broken)
+def test_classify_not_implemented_and_errors(broken, not_implemented):
+    assert check.classify_critical_point(not_implemented).status == "not implemented"
+    result = check.classify_critical_point(broken)
     assert result.status == "error" and "NameError" in result.message
     assert check.classify_critical_point("saddle").status == "failed"
 
@@ -168,8 +165,8 @@ def test_stable_lr_right_answer_passes():
     (2 / 0.5, "limit of the flat direction"),
     (1 / 0.5, "uses the flat curvature"),
 ])
-def test_stable_lr_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.largest_stable_lr(wrong), cause)
+def test_stable_lr_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.largest_stable_lr(wrong), cause)
 
 
 def test_stable_lr_not_implemented_and_other_answers():

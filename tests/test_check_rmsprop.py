@@ -2,9 +2,6 @@
 
 import numpy as np
 import pytest
-from checking import broken as _broken
-from checking import failed_with as _failed_with
-from checking import not_implemented as _not_implemented
 
 from lrcourse import Adagrad, RMSprop, check
 from lrcourse.teaching.check import rmsprop as topic
@@ -81,9 +78,9 @@ def test_step_right_answer_passes():
     (_wrong_step(lambda v, g, a: a * v + (1 - a) * g), "the gradient is not squared"),
     (_wrong_step(_ema, sign=+1), "the step goes uphill"),
 ])
-def test_step_known_mistakes_are_named(wrong, cause):
+def test_step_known_mistakes_are_named(wrong, cause, failed_with):
     with np.errstate(all="ignore"):
-        _failed_with(check.rmsprop_step(wrong), cause)
+        failed_with(check.rmsprop_step(wrong), cause)
 
 
 def test_step_unknown_mistake_fails_without_a_cause():
@@ -97,9 +94,9 @@ def test_step_returning_only_theta_fails():
     assert result.status == "failed"
 
 
-def test_step_not_implemented_and_error():
-    assert check.rmsprop_step(_not_implemented).status == "not implemented"
-    result = check.rmsprop_step(_broken)
+def test_step_not_implemented_and_error(broken, not_implemented):
+    assert check.rmsprop_step(not_implemented).status == "not implemented"
+    result = check.rmsprop_step(broken)
     assert result.status == "error" and "NameError" in result.message
 
 
@@ -128,8 +125,8 @@ def test_fade_steps_right_answer_passes():
     (21, "this is when v (the average of squares) falls below a tenth"),
     (10, "1 / (1 - alpha) is the memory's typical length"),
 ])
-def test_fade_steps_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.rmsprop_fade_steps(wrong), cause)
+def test_fade_steps_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.rmsprop_fade_steps(wrong), cause)
 
 
 def test_fade_steps_not_implemented_and_wrong_type():
@@ -165,8 +162,8 @@ def test_adagrad_lr_right_answer_passes():
     (0.1 * np.sqrt(0.001), "upside down"),
     (0.1, "the same eta would give the same steps only if"),
 ])
-def test_adagrad_lr_known_mistakes_are_named(wrong, cause):
-    _failed_with(check.rmsprop_adagrad_lr(wrong), cause)
+def test_adagrad_lr_known_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.rmsprop_adagrad_lr(wrong), cause)
 
 
 def test_adagrad_lr_not_implemented():

@@ -4,9 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from checking import broken as _broken
-from checking import failed_with as _failed_with
-from checking import not_implemented as _not_implemented
 
 from lrcourse import AdagradMean, check, problems, run, schedules
 from lrcourse.teaching.check import schedules as topic
@@ -92,11 +89,11 @@ def test_warmup_numpy_answer_passes():
     (topic._wrong_floor_added, "on top of the full cosine"),
     (topic._wrong_no_clamp, "climbs back up"),
 ])
-def test_warmup_mistakes_are_named(wrong, cause):
-    _failed_with(check.warmup_cosine_lr(wrong), cause)
+def test_warmup_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.warmup_cosine_lr(wrong), cause)
 
 
-def test_warmup_mistakes_written_independently_are_named():
+def test_warmup_mistakes_written_independently_are_named(failed_with):
     """The same slips, written the way a learner would, not copied from the module."""
     def from_zero(t, peak, warmup_steps, total_steps, floor=0.0):
         if t < warmup_steps:
@@ -109,8 +106,8 @@ def test_warmup_mistakes_written_independently_are_named():
             return peak * (t + 1) / W
         return floor + (peak - floor) * (1 + math.cos(math.pi * (t - W) / (T - W))) / 2
 
-    _failed_with(check.warmup_cosine_lr(from_zero), "off by one in the warmup")
-    _failed_with(check.warmup_cosine_lr(no_clamp), "climbs back up")
+    failed_with(check.warmup_cosine_lr(from_zero), "off by one in the warmup")
+    failed_with(check.warmup_cosine_lr(no_clamp), "climbs back up")
 
 
 def test_warmup_unknown_mistake_fails_without_a_cause():
@@ -118,13 +115,13 @@ def test_warmup_unknown_mistake_fails_without_a_cause():
     assert result.status == "failed" and "likely cause" not in result.message
 
 
-def test_warmup_not_implemented():
-    result = check.warmup_cosine_lr(_not_implemented)
+def test_warmup_not_implemented(not_implemented):
+    result = check.warmup_cosine_lr(not_implemented)
     assert result.status == "not implemented" and not result.passed
 
 
-def test_warmup_error_is_reported_not_raised():
-    result = check.warmup_cosine_lr(_broken)
+def test_warmup_error_is_reported_not_raised(broken):
+    result = check.warmup_cosine_lr(broken)
     assert result.status == "error" and "NameError" in result.message
 
 
@@ -146,8 +143,8 @@ def test_burst_right_answer_passes():
     (lambda: check.mean_form_burst_step.value() - 1, "off by one"),
     (lambda: check.mean_form_burst_step.value() + 1, "off by one"),
 ])
-def test_burst_mistakes_are_named(wrong, cause):
-    _failed_with(check.mean_form_burst_step(wrong()), cause)
+def test_burst_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.mean_form_burst_step(wrong()), cause)
 
 
 def test_burst_not_implemented():
@@ -194,8 +191,8 @@ def test_plateau_right_answer_passes():
     (0.00625, "starts again from zero"),
     (0.1, "does cut the rate"),
 ])
-def test_plateau_mistakes_are_named(wrong, cause):
-    _failed_with(check.plateau_final_lr(wrong), cause)
+def test_plateau_mistakes_are_named(wrong, cause, failed_with):
+    failed_with(check.plateau_final_lr(wrong), cause)
 
 
 def test_plateau_mistake_values_are_distinct():

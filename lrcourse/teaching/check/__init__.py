@@ -1,13 +1,12 @@
 """Exercise checkers: call ``check.<exercise>(your_function_or_answer)`` from a notebook.
 
 Each checker compares your answer with the reference on random and edge-case inputs
-and answers in plain words; ``check.<exercise>.hint()`` prints hints. See
-``lrcourse.check._core`` for how a checker is built, and the instructors' page for how
-to add one.
+and answers in plain words; ``check.<exercise>.hint()`` prints the next hint. See
+``lrcourse.teaching.check._core`` for how a checker is built and what a grader uses.
 """
 
 from . import adagrad, adam, comparison, gradient_descent, rmsprop, schedules
-from ._core import REGISTRY, AnswerChecker, FunctionChecker, Result
+from ._core import REGISTRY, AnswerChecker, Case, FunctionChecker, Result, Verdict
 
 
 def __getattr__(name):
@@ -24,5 +23,6 @@ def for_chapter(chapter):
     return [c for c in REGISTRY.values() if c.chapter == chapter]
 
 
-__all__ = ["REGISTRY", "AnswerChecker", "FunctionChecker", "Result", "for_chapter",
+__all__ = ["REGISTRY", "AnswerChecker", "Case", "FunctionChecker", "Result", "Verdict",
+           "for_chapter",
            "adagrad", "adam", "comparison", "gradient_descent", "rmsprop", "schedules"]

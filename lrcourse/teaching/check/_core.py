@@ -265,11 +265,10 @@ def difference(actual, expected, *, rtol, atol, choices=None, reveal=True, stric
     if close:
         return (f"{name} has dtype {dtype}; the exercise works in float64 (the default "
                 "of NumPy): look for dtype=np.float32 or np.float32(...) in your code")
-    lines = []
     if reveal:
-        lines.append(f"{name}: expected {_fmt(expected)}\n   got      {_fmt(actual)}")
+        lines = [f"{name} differs:", f"expected {_fmt(expected)}", f"got      {_fmt(actual)}"]
     else:
-        lines.append(f"{name}: your answer is {_fmt(actual)}")
+        lines = [f"{name}: {_fmt(actual)}"]
     rel, abs_err, where = _near_miss(a, e, rtol, atol)
     if low_precision:
         lines.append(f"the dtype is {dtype}, which keeps only about "
@@ -279,10 +278,17 @@ def difference(actual, expected, *, rtol, atol, choices=None, reveal=True, stric
         lines.append("NaN or inf where the answer is finite (a division by zero, or "
                      "the root of a negative number?)" if np.isfinite(e).all() else
                      "a finite value where the answer is NaN or inf")
-    elif rel < 1e-2:
+    elif rel < 1e-2 and reveal:
         lines.append(f"a near miss: relative error {rel:.2g} (absolute {abs_err:.2g}){where}; "
                      f"the check allows a relative error of {rtol:g} plus an absolute "
-                     f"error of {atol:g}, so this is more than rounding")
+                     f"error of {atol:g}. That is more than floating-point rounding: "
+                     "look for a rounded number or a slightly different formula")
+    elif rel < 1e-2:
+        bound = 10.0 ** np.ceil(np.log10(rel))
+        lines.append(f"a near miss: within a relative {bound:g} of the answer, but the "
+                     f"check allows a relative error of {rtol:g}"
+                     + (f" plus an absolute error of {atol:g}" if atol else "")
+                     + ": give more digits (compute the value rather than round it)")
     return "\n   ".join(lines)
 
 

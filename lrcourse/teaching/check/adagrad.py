@@ -47,6 +47,12 @@ def _wrong_eps_inside(theta, grad, state_sum, lr=0.01, eps=1e-10):
     return theta - lr * grad / np.sqrt(new_sum + eps), new_sum
 
 
+def _wrong_no_eps(theta, grad, state_sum, lr=0.01, eps=1e-10):
+    new_sum = state_sum + grad * grad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return theta - lr * grad / np.sqrt(new_sum), new_sum
+
+
 def _wrong_not_squared(theta, grad, state_sum, lr=0.01, eps=1e-10):
     new_sum = state_sum + grad
     with np.errstate(invalid="ignore"):
@@ -80,12 +86,14 @@ def _wrong_theta_only(theta, grad, state_sum, lr=0.01, eps=1e-10):
 
 adagrad_step = FunctionChecker(
     "adagrad_step", _adagrad_step, _step_cases,
-    title="Exercise 2.1 (Adagrad's update)", chapter=2,
+    title="Exercise 2.1 (Adagrad's update)", chapter=2, outputs=("new_theta", "new_sum"),
     mistakes=[
         (_wrong_theta_only, "you returned only the new parameters; return the pair "
          "(new_theta, new_state_sum) so the next step can use the new sum"),
         (_wrong_eps_inside, "eps is inside the square root (Keras's placement); PyTorch "
          "adds it outside: np.sqrt(state_sum) + eps"),
+        (_wrong_no_eps, "eps is missing: divide by np.sqrt(new_sum) + eps, so that a "
+         "parameter whose gradients were all zero does not divide 0 by 0"),
         (_wrong_not_squared, "the gradient is added to the sum without being squared; "
          "the accumulator grows by grad**2"),
         (_wrong_abs, "the accumulator grew by |grad|, not grad**2"),
@@ -139,7 +147,7 @@ def _mean_cases(rng):
     ] + [(f"random case {i}", case(int(rng.integers(1, 6)))) for i in range(20)]
 
 
-def _mean_variant(count, eps_inside=False, square=True, old_sum=False):
+def _mean_variant(count, eps_inside=False, square=True, old_sum=False, no_eps=False):
     """A wrong mean-form step: divide by ``count(t)`` instead of ``t``, etc."""
 
     def wrong(theta, grad, state_sum, t, lr=0.01, eps=1e-10):
@@ -147,7 +155,7 @@ def _mean_variant(count, eps_inside=False, square=True, old_sum=False):
         used = state_sum if old_sum else new_sum
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = used / count(t)
-            sigma = np.sqrt(mean + eps) if eps_inside else np.sqrt(mean) + eps
+            sigma = np.sqrt(mean + eps) if eps_inside else np.sqrt(mean) + eps * (not no_eps)
             return theta - lr * grad / sigma, new_sum
 
     return wrong
@@ -156,6 +164,7 @@ def _mean_variant(count, eps_inside=False, square=True, old_sum=False):
 adagrad_mean_step = FunctionChecker(
     "adagrad_mean_step", _adagrad_mean_step, _mean_cases,
     title="Exercise 2.2 (the lecture's mean form)", chapter=2,
+    outputs=("new_theta", "new_sum"),
     mistakes=[
         (_mean_variant(lambda t: 1), "this is the sum form (PyTorch's Adagrad): the mean "
          "form divides the accumulated sum by the number of steps t before the root"),
@@ -165,6 +174,8 @@ adagrad_mean_step = FunctionChecker(
          "number of this step (counting from 1), so divide by t, not t + 1"),
         (_mean_variant(lambda t: t, eps_inside=True), "eps is inside the square root; add "
          "it outside: np.sqrt(new_sum / t) + eps"),
+        (_mean_variant(lambda t: t, no_eps=True), "eps is missing: divide by "
+         "np.sqrt(new_sum / t) + eps, so that a zero sum does not give 0 / 0"),
         (_mean_variant(lambda t: t, square=False), "the gradient is added to the sum "
          "without being squared"),
         (_mean_variant(lambda t: t, old_sum=True), "the step used the old sum: add "
@@ -195,6 +206,7 @@ def _distance_on_slope(optimizer, steps=SLOPE_STEPS, grad=SLOPE_GRAD):
 adagrad_distance = AnswerChecker(
     "adagrad_distance", lambda: _distance_on_slope(Adagrad(lr=SLOPE_LR)),
     title="Exercise 2.3 (how far does Adagrad go on a constant slope?)", chapter=2,
+    learner_name="distance",
     rtol=1e-6,
     mistakes=[
         (SLOPE_LR * SLOPE_GRAD * SLOPE_STEPS, "that is plain gradient descent, "

@@ -46,7 +46,7 @@ def _adamw_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
 
 
 def _wrong_adam(*, correct_m=True, correct_v=True, eps_inside=False, shift=0, square=True,
-                swap=False, return_hat=False):
+                swap=False, return_hat=False, no_eps=False):
     """An Adam step with one known mistake switched on."""
 
     def step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -58,7 +58,7 @@ def _wrong_adam(*, correct_m=True, correct_v=True, eps_inside=False, shift=0, sq
             k = t + shift
             m_hat = m / (1 - beta1**k) if correct_m else m
             v_hat = v / (1 - beta2**k) if correct_v else v
-            sigma = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+            sigma = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps * (not no_eps)
             theta = theta - lr * m_hat / sigma
         return (theta, m_hat, v_hat) if return_hat else (theta, m, v)
 
@@ -76,6 +76,9 @@ _ADAM_MISTAKES = [
     (_wrong_adam(eps_inside=True),
      "eps is inside the square root; PyTorch (and lrcourse) add it after the root: "
      "sqrt(v_hat) + eps"),
+    (_wrong_adam(no_eps=True),
+     "eps is missing: divide by sqrt(v_hat) + eps; without it a tiny or zero gradient "
+     "gives a step of full size lr, or 0 / 0"),
     (_wrong_adam(shift=-1),
      "off by one in the step count: the corrections use t itself (t = 1 on the first "
      "step), not t - 1"),
@@ -230,7 +233,7 @@ def _gradient_descent_moves():
 
 adam_first_move = AnswerChecker(
     "adam_first_move", lambda: _first_moves(), title="Exercise 4.1 (Adam's first step)",
-    chapter=4,
+    chapter=4, learner_name="first_move",
     mistakes=[
         (0.05, "right size, but give one distance per parameter, as an array of two "
                "numbers (bias, weight)"),
@@ -252,7 +255,7 @@ adam_first_move = AnswerChecker(
 
 adam_step = FunctionChecker(
     "adam_step", _adam_step, _adam_cases, title="Exercise 4.2 (Adam's update)", chapter=4,
-    mistakes=_ADAM_MISTAKES,
+    outputs=("new_theta", "m", "v"), mistakes=_ADAM_MISTAKES,
     hints=["Update the two averages first, then correct copies of them with t, then step.",
            "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), and the step is "
            "lr * m_hat / (sqrt(v_hat) + eps).",
@@ -261,7 +264,7 @@ adam_step = FunctionChecker(
 
 adamw_step = FunctionChecker(
     "adamw_step", _adamw_step, _adamw_cases, title="Exercise 4.3 (AdamW's update)",
-    chapter=4, mistakes=_ADAMW_MISTAKES,
+    chapter=4, outputs=("new_theta", "m", "v"), mistakes=_ADAMW_MISTAKES,
     hints=["AdamW changes one thing: the weights shrink before the Adam step, and the "
            "gradient stays as it is.",
            "theta = theta * (1 - lr * weight_decay), then an ordinary Adam step."])

@@ -10,12 +10,13 @@ The expected answers are computed here with ``lrcourse`` (``Trajectory.steps_to`
 sweep, the state of a real ``lrcourse.Adam``), not copied from the notebook.
 """
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
 
 from ...numerics import SGD, Adagrad, Adam, AdamW, RMSprop, Trajectory, problems, sweep
-from ._core import AnswerChecker, FunctionChecker
+from ._core import AnswerChecker, Case, FunctionChecker
 
 # ------------------------------------------------------------ exercise 6.1
 
@@ -23,8 +24,10 @@ from ._core import AnswerChecker, FunctionChecker
 def _steps_to_target(losses, target):
     """Reference: ``lrcourse.Trajectory.steps_to`` on the loss curve."""
     losses = np.asarray(losses, dtype=float)
-    empty = np.zeros((0,) + losses.shape)
-    return int(Trajectory("ref", empty, losses, empty, empty, empty, None).steps_to(target))
+    # only the loss matters to steps_to; every other field is an empty record
+    fields = {f.name: np.zeros((0,) + losses.shape) for f in dataclasses.fields(Trajectory)}
+    fields.update(name="reference", loss=losses, diverged_at=None)
+    return int(Trajectory(**fields).steps_to(target))
 
 
 def _steps_cases(rng):
@@ -130,10 +133,11 @@ def _best_cases(rng):
         n = int(rng.integers(3, 12))
         lrs = np.sort(10.0 ** rng.uniform(-4, 1, size=n))
         final = 10.0 ** rng.uniform(-6, 1, size=n)
-        bad = rng.random(n) < 0.3
+        bad = rng.random(n) < (0.3 if i % 2 else 0.0)  # half the sweeps all finite
         final[bad] = rng.choice([np.inf, np.nan], size=int(bad.sum()))
         cases.append((f"random sweep {i}", (lrs, final)))
-    return cases
+    return [Case(d, args, "diverged runs" if not np.isfinite(args[1]).all() else "finite runs")
+            for d, args in cases]
 
 
 def _wrong_best_argmin(lrs, final_losses):
@@ -164,6 +168,8 @@ def _wrong_best_largest_stable(lrs, final_losses):
 best_learning_rate = FunctionChecker(
     "best_learning_rate", _best_learning_rate, _best_cases,
     title="Exercise 6.2 (the best rate of a sweep)", chapter=6,
+    # picking the smallest loss and leaving out diverged runs: a point each
+    parts={"finite runs": 1, "diverged runs": 1},
     mistakes=[
         (_wrong_best_argmin, "np.argmin returns the index of the first NaN when there is "
          "one, so a diverged run was picked; replace NaN and inf by np.inf first, or use "
@@ -227,6 +233,7 @@ def _sparse_winner():
 sparse_minibatch_winner = AnswerChecker(
     "sparse_minibatch_winner", _sparse_winner,
     title="Exercise 6.3 (sparse features, noisy mini-batches)", chapter=6,
+    learner_name="fewest_steps", choices=tuple(RACE_OPTIMIZERS),
     mistakes=[
         ("RMSprop", "RMSprop's moving average does not keep growing, so a frequent weight "
          "keeps taking steps of about the learning rate for ever; a rate large enough to "
@@ -272,6 +279,7 @@ def _adam_gigabytes():
 adam_state_gigabytes = AnswerChecker(
     "adam_state_gigabytes", _adam_gigabytes,
     title="Exercise 6.5 (the memory cost of Adam)", chapter=6,
+    learner_name="adam_gigabytes",
     mistakes=[
         (4.0, "that is one buffer; Adam keeps two per parameter: exp_avg (m) and "
          "exp_avg_sq (v)"),

@@ -251,6 +251,7 @@ def _curvatures():
 largest_stable_lr = AnswerChecker(
     "largest_stable_lr", lambda: 2.0 / _curvatures().max(),
     title="Exercise 1.3 (the largest stable learning rate)", chapter=1, rtol=1e-3,
+    learner_name="largest_stable_lr",
     mistakes=[
         (lambda: 1.0 / _curvatures().max(),
          "1 / h_max removes the steep error in one step (1 - lr * h = 0), but larger rates "

@@ -59,6 +59,12 @@ def _eps_inside(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
     return theta - lr * grad / np.sqrt(v + eps), v
 
 
+def _no_eps(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+    v = alpha * square_avg + (1 - alpha) * grad**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return theta - lr * grad / np.sqrt(v), v
+
+
 def _alpha_swapped(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
     v = (1 - alpha) * square_avg + alpha * grad**2
     return theta - lr * grad / (np.sqrt(v) + eps), v
@@ -88,9 +94,12 @@ def _plus_sign(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
 rmsprop_step = FunctionChecker(
     "rmsprop_step", _rmsprop_step, _rmsprop_cases,
     title="Exercise 3.1 (RMSprop's update)", chapter=3,
+    outputs=("new_theta", "new_square_avg"),
     mistakes=[
         (_eps_inside, "eps is inside the square root; PyTorch adds it outside: "
                       "sqrt(square_avg) + eps"),
+        (_no_eps, "eps is missing: divide by np.sqrt(square_avg) + eps, so that a zero "
+                  "average does not give 0 / 0"),
         (_alpha_swapped, "alpha and 1 - alpha are swapped: the old average keeps the weight "
                          "alpha and the new squared gradient gets 1 - alpha"),
         (_old_average, "the step divides by the average from before this step; update "
@@ -125,6 +134,7 @@ def _fade_steps(alpha=0.9, warmup=400):
 rmsprop_fade_steps = AnswerChecker(
     "rmsprop_fade_steps", _fade_steps,
     title="Exercise 3.2 (how fast RMSprop forgets)", chapter=3,
+    learner_name="steps_until_tenth",
     mistakes=[
         (43, "off by one: sigma must be *below* a tenth, so round the solution of "
              "alpha**(k/2) = 1/10 up, not down"),
@@ -152,6 +162,7 @@ def _adagrad_lr(lr=0.1, alpha=0.999):
 rmsprop_adagrad_lr = AnswerChecker(
     "rmsprop_adagrad_lr", _adagrad_lr,
     title="Exercise 3.3 (RMSprop near alpha = 1)", chapter=3, rtol=5e-3,
+    learner_name="adagrad_lr",
     mistakes=[
         (lambda: 0.1 / (1 - 0.999), "the square root is missing: v_t is about (1 - alpha) "
                                     "times Adagrad's sum, and sigma is the root of v_t"),

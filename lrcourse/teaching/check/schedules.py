@@ -31,7 +31,7 @@ from ...numerics.optimizers import AdagradMean
 from ...numerics.problems import curved_ravine
 from ...numerics.runner import run
 from ...numerics.schedules import ReduceLROnPlateau
-from ._core import AnswerChecker, FunctionChecker
+from ._core import AnswerChecker, Case, FunctionChecker
 
 # ------------------------------------------------------------ exercise 5.1
 
@@ -47,15 +47,21 @@ def _warmup_cosine_lr(t, peak, warmup_steps, total_steps, floor=0.0):
     return schedule(int(t))
 
 
+def _part(t, W, T):
+    """The independently scored part of the schedule that step ``t`` exercises."""
+    return "warmup" if t < W else "cosine" if t <= T else "after the end"
+
+
 def _warmup_cases(rng):
     def case():
         W = int(rng.integers(1, 60))
         T = W + int(rng.integers(1, 400))
-        t = int(rng.integers(0, T + 80))
+        t = int(rng.choice([rng.integers(0, W), rng.integers(W, T + 1),
+                            rng.integers(T + 1, T + 80)]))
         peak = float(rng.uniform(1e-4, 1.0))
         return (t, peak, W, T, float(rng.uniform(0.0, 0.2)) * peak)
 
-    return [
+    cases = [
         ("the first step (t = 0)", (0, 0.6, 10, 100, 0.06)),
         ("the last warmup step (t = W - 1)", (9, 0.6, 10, 100, 0.06)),
         ("the first cosine step (t = W)", (10, 0.6, 10, 100, 0.06)),
@@ -65,6 +71,7 @@ def _warmup_cases(rng):
         ("a floor of zero", (30, 0.5, 5, 45, 0.0)),
         ("one warmup step (W = 1)", (0, 0.3, 1, 20, 0.01)),
     ] + [(f"random case {i}", case()) for i in range(40)]
+    return [Case(d, args, _part(args[0], args[2], args[3])) for d, args in cases]
 
 
 def _cosine_part(t, peak, W, T, floor):
@@ -116,6 +123,8 @@ def _wrong_no_clamp(t, peak, warmup_steps, total_steps, floor=0.0):
 warmup_cosine_lr = FunctionChecker(
     "warmup_cosine_lr", _warmup_cosine_lr, _warmup_cases,
     title="Exercise 5.1 (warmup, then cosine)", chapter=5,
+    # three independent branches, a point each: a grader gives partial credit
+    parts={"warmup": 1, "cosine": 1, "after the end": 1},
     mistakes=[
         (_wrong_warmup_from_zero,
          "off by one in the warmup: peak * t / W gives the first step (t = 0) a learning "
@@ -171,6 +180,7 @@ def _first_unstable_step(lr):
 mean_form_burst_step = AnswerChecker(
     "mean_form_burst_step", lambda: _first_burst(BURST_LR),
     title="Exercise 5.2 (when does the burst come?)", chapter=5, atol=0.5, rtol=0.0,
+    learner_name="burst_step",
     mistakes=[
         (lambda: _first_burst(0.2),
          "that is the first burst at lr = 0.2, the chapter's setting; run AdagradMean "
@@ -228,6 +238,7 @@ def _plateau_variant(early=False, no_threshold=False, no_reset=False):
 plateau_final_lr = AnswerChecker(
     "plateau_final_lr", _plateau_lr,
     title="Exercise 5.3 (reading the plateau rule)", chapter=5, rtol=1e-9,
+    learner_name="plateau_lr",
     mistakes=[
         (lambda: _plateau_variant(early=True),
          "the rate is cut after `patience` epochs without improvement; it must be more "
