@@ -1,12 +1,24 @@
-# Two commands do everything on a fresh machine with Python 3:
+# Two commands do everything on a fresh machine with Python 3.11 or newer:
 #   make book   build the website into _build/html
-#   make test   run every test (lint, unit and property tests, notebooks, book build, browser)
+#   make test   run every test: lint; unit, property and reference tests; every notebook
+#               under several BLAS kernels; Binder's environment; the book build; browser
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_OPTS := --all
+# The oldest Python the course supports is the one Binder builds with.
+MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
 
-.PHONY: book test lint unit notebooks build-strict browser binder bench student clean help
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+# Spread tests over the cores (pytest-xdist); tests of one xdist_group stay on one
+# worker, so a group's shared fixture (Binder's environment) is built once.
+XDIST := -n auto --dist loadgroup
+# Tests that need the built website; they run after build-strict.
+SITE_TESTS := tests/browser tests/test_launch_urls.py
+NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS))
+
+.PHONY: book test lint unit portability binder checks notebooks build-strict browser site \
+	bench student clean help
 
 help:
 	@echo "make book     build the website into _build/html"
@@ -16,6 +28,9 @@ help:
 	@echo "make clean    remove build outputs"
 
 $(BIN)/python:
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$(MIN_PYTHON)'.split('.'))))" \
+	  || { echo "The course needs Python $(MIN_PYTHON) or newer; $(PYTHON) is older."; \
+	       echo "Name a newer one: make PYTHON=python$(MIN_PYTHON) ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -43,31 +58,50 @@ book: $(VENV)/.book-deps
 	@echo "The website is in _build/html. Open _build/html/index.html in a browser,"
 	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
 
+# Two independent lines of work share the cores: the test suite (one pytest run over
+# both cores) and the website (built, then tested in a browser). Each line's output is
+# printed when it finishes.
+test: $(VENV)/.test-deps
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint checks site
+
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
 
-# Tests that need the built website (browser, launch URLs) run after build-strict;
-# the slow fresh-install test (marked binder) has its own target.
+# Every test that does not need the built website: unit, property and reference tests,
+# the portability runs and Binder's environment.
+checks: $(VENV)/.test-deps
+	$(PYTEST) tests $(XDIST) $(NOT_SITE)
+
 unit: $(VENV)/.test-deps
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser --ignore=tests/test_launch_urls.py \
-		-m "not binder"
+	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability"
 
+# Every notebook under the OpenBLAS kernels Prescott, Nehalem, Sandybridge and Haswell,
+# and with one thread (the machine's own kernel is the book build's run).
+portability: $(VENV)/.test-deps
+	$(PYTEST) tests/test_portability.py $(XDIST)
+
+# What Binder does: repo2docker's Python and pip steps in a fresh environment, then every
+# notebook in it.
+binder: $(VENV)/.test-deps
+	$(PYTEST) tests/test_binder.py
+
+# Every notebook under nbval in this environment: a quick check while writing a chapter
+# (make test runs them in the book build and the portability runs).
 notebooks: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env chapters/
+	$(PYTEST) --nbval-lax --nbval-current-env chapters/
 
-# The book, executed from scratch, with Sphinx warnings (and notebook errors) as errors.
+# The book, executed from scratch, with Sphinx warnings and notebook errors as errors.
+# It runs in the environment as given: this is the machine's own BLAS kernel's run.
 build-strict: $(VENV)/.book-deps
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 
+# The browser and launch-link tests, against the website as last built.
 browser: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q tests/browser tests/test_launch_urls.py
+	$(PYTEST) $(SITE_TESTS)
 
-# What Binder does: requirements.txt alone, in a fresh environment, runs every notebook.
-binder: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q -m binder tests/test_binder.py
-
-test: lint unit notebooks build-strict browser binder
+site: build-strict $(VENV)/.test-deps
+	$(PYTEST) $(SITE_TESTS)
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m bench

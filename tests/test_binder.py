@@ -1,62 +1,133 @@
-"""What a learner gets on Binder: a fresh environment from requirements.txt alone runs
-every chapter notebook.
+"""What a learner gets on Binder: the Python that Binder's builder picks, the pinned
+requirements for that Python, lrcourse installed the way the builder installs it, and
+every chapter notebook running in that environment.
 
-Binder (repo2docker) installs ``requirements.txt`` from the repository root into a
-clean environment; this test does the same in a new virtual environment (pip's cache
-is reused) and executes each notebook of ``chapters/`` with that environment's Python,
-in the notebook's own folder as JupyterLab would. It takes minutes: it is marked
-``binder``, so ``pytest -m "not binder"`` leaves it out; ``make test`` runs it.
+Binder builds images with repo2docker. Run without Docker (``--no-build --debug``), it
+prints the Dockerfile it would build: the Python version, and the pip commands it runs
+in the repository's folder. These tests take both from that Dockerfile rather than
+restating them, then replay the pip commands in a new virtual environment made with an
+interpreter of that version, when the machine has one (found by name, such as
+``python3.11``). pip's cache is reused; that changes the speed, not what is installed.
+
+They take a minute or more and need the package registry: they are marked ``binder``,
+so ``pytest -m "not binder"`` leaves them out; ``make test`` runs them.
 """
 
+import re
+import shutil
 import subprocess
-import venv
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from run_notebook import execute, failure
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 KERNEL = "lrcourse-binder-test"
+PIP_STEP = re.compile(r"^RUN \$\{KERNEL_PYTHON_PREFIX\}/bin/pip install (.+)$", re.M)
 
-EXECUTE = """
-import sys, nbformat
-from nbclient import NotebookClient
-path = sys.argv[1]
-nb = nbformat.read(path, as_version=4)
-NotebookClient(nb, kernel_name=sys.argv[2], timeout=600,
-               resources={"metadata": {"path": str(__import__("pathlib").Path(path).parent)}}
-               ).execute()
-"""
-
-pytestmark = pytest.mark.binder
+# The environment and its notebook runs stay on one test worker: built once, used in turn.
+pytestmark = [pytest.mark.binder, pytest.mark.xdist_group("binder")]
 
 
 @pytest.fixture(scope="module")
-def binder_python(tmp_path_factory):
-    """The Python of a new virtual environment holding requirements.txt and nothing else."""
-    env = tmp_path_factory.mktemp("binder") / "env"
-    venv.create(env, with_pip=True)
+def dockerfile():
+    """The Dockerfile repo2docker would build for this repository."""
+    run = subprocess.run([sys.executable, "-m", "repo2docker", "--no-build", "--debug",
+                          "--no-run", str(ROOT)], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def binder_version(dockerfile):
+    found = re.search(r"Building conda environment for python=(\d+\.\d+)", dockerfile)
+    assert found, f"repo2docker names no Python version:\n{dockerfile[:2000]}"
+    return found.group(1)
+
+
+def test_repo2docker_takes_the_python_version_from_the_repository(dockerfile, binder_version):
+    assert "Python version unspecified" not in dockerfile, (
+        f"repo2docker falls back to a default Python ({binder_version}): "
+        "runtime.txt is missing or unreadable")
+
+
+def test_every_pin_resolves_for_binders_python(binder_version, tmp_path):
+    pins = tmp_path / "pins.txt"
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    # the local package (`-e .`) is built from source; the next test installs it
+    pins.write_text("\n".join(line for line in lines if not line.startswith(("-e", "."))))
+    resolve = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+         "--disable-pip-version-check", "--only-binary=:all:", "--python-version",
+         binder_version, "--target", str(tmp_path / "target"), "-r", str(pins)],
+        capture_output=True, text=True)
+    assert resolve.returncode == 0, (
+        f"requirements.txt does not resolve for Python {binder_version}, the version Binder "
+        f"builds with:\n{resolve.stderr[-3000:]}")
+
+
+def _interpreter(version):
+    """A Python of ``version`` on this machine; this test's own Python if there is none."""
+    for candidate in (sys.executable, shutil.which(f"python{version}")):
+        if candidate is None:
+            continue
+        # a name on PATH may be a shim that refuses to run, or another version
+        says = subprocess.run([candidate, "-c", "import sys, venv; print(*sys.version_info[:2],"
+                               " sep='.')"], capture_output=True, text=True)
+        if says.returncode == 0 and says.stdout.strip() == version:
+            return candidate
+    warnings.warn(f"no Python {version} on this machine: the Binder environment uses "
+                  f"Python {sys.version_info.major}.{sys.version_info.minor}", stacklevel=2)
+    return sys.executable
+
+
+def _copy_of_repository(dest):
+    """The files a clone would have (tracked, plus new files not ignored), as Binder copies it."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def binder_env(tmp_path_factory, dockerfile, binder_version):
+    """(python, repository copy): repo2docker's pip commands replayed in a fresh environment."""
+    base = tmp_path_factory.mktemp("binder")
+    repo = _copy_of_repository(base / "repo")
+    env = base / "env"
+    subprocess.run([_interpreter(binder_version), "-m", "venv", str(env)], check=True)
     python = env / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", "requirements.txt"], cwd=ROOT, capture_output=True, text=True)
-    assert install.returncode == 0, f"pip install -r requirements.txt failed:\n{install.stderr}"
+    steps = PIP_STEP.findall(dockerfile)
+    assert steps, f"no pip step in repo2docker's Dockerfile:\n{dockerfile[-3000:]}"
+    for step in steps:
+        args = [arg.strip('"') for arg in step.split() if arg != "--no-cache-dir"]
+        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                                  "--disable-pip-version-check", *args],
+                                 cwd=repo, capture_output=True, text=True)
+        assert install.returncode == 0, f"pip install {step} failed:\n{install.stderr[-3000:]}"
     # a kernel of this environment, under a name no other installation uses
     subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(env),
                     "--name", KERNEL], check=True, capture_output=True)
-    return python
+    return python, repo
 
 
-def test_requirements_alone_install_lrcourse(binder_python):
-    where = subprocess.run([str(binder_python), "-c", "import lrcourse; print(lrcourse.__file__)"],
-                           capture_output=True, text=True, cwd="/")
+def test_lrcourse_installs_as_binder_installs_it(binder_env):
+    python, repo = binder_env
+    where = subprocess.run([str(python), "-c", "import lrcourse; print(lrcourse.__file__)"],
+                           capture_output=True, text=True, cwd=repo / "chapters")
     assert where.returncode == 0, where.stderr
-    assert Path(where.stdout.strip()).is_relative_to(ROOT), where.stdout
+    # repo2docker's last step is a plain `pip install .`: the chapters import that copy
+    assert Path(where.stdout.strip()).is_relative_to(python.parent.parent), where.stdout
 
 
-@pytest.mark.skipif(not NOTEBOOKS, reason="no chapter notebook yet")
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_in_the_binder_environment(binder_python, notebook):
-    run = subprocess.run([str(binder_python), "-c", EXECUTE, str(notebook), KERNEL],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, f"{notebook.name} failed on a fresh install:\n{run.stderr[-3000:]}"
+@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_the_binder_environment(binder_env, notebook):
+    python, repo = binder_env
+    run = execute(repo / "chapters" / notebook, python=python, kernel=KERNEL)
+    assert run.returncode == 0, failure(repo / "chapters" / notebook, run, "on a fresh install")

@@ -1,0 +1,114 @@
+"""Every chapter's claims hold on every machine: each notebook runs, its hidden asserts
+included, under several OpenBLAS kernels and with one thread.
+
+OpenBLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` names one; different
+kernels sum in different orders and round differently, so a claim that pins rounding-
+sensitive digits passes on one machine and fails on the next. These runs are the only
+place in the test suite that sets ``OPENBLAS_*``, and they set it only for their own
+child processes.
+
+The settings are the four kernels a learner's x86-64 machine plausibly gets (Prescott,
+Nehalem, Sandybridge, Haswell) and one thread. The machine's own kernel is the book
+build's run (``make test`` builds the book with every notebook executed, in the
+environment as given); where that environment presets ``OPENBLAS_CORETYPE``, one more
+run here clears it so the autodetected kernel is covered too.
+
+The first tests show that the settings take effect (the BLAS reports the forced core and
+rounds differently under it), so that these runs cannot quietly be all the same run.
+"""
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from run_notebook import execute, failure
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+KERNELS = ("Prescott", "Nehalem", "Sandybridge", "Haswell")
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+# OpenBLAS builds without its pre-SSE3 kernels alias Katmai, Coppermine and Northwood to
+# Prescott and report the first alias, so a forced Prescott may be named "Katmai".
+REPORTED_AS = {"Prescott": {"prescott", "katmai"}}
+
+pytestmark = pytest.mark.portability
+
+
+def _settings():
+    settings = {kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in KERNELS}
+    settings["one-thread"] = ONE_THREAD
+    if "OPENBLAS_CORETYPE" in os.environ:
+        settings["autodetected"] = {"OPENBLAS_CORETYPE": None}
+    return settings
+
+
+SETTINGS = _settings()
+
+
+def _env(overrides):
+    env = dict(os.environ)
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+PROBE = """
+import functools
+import json
+import numpy as np
+import scipy.linalg  # loads SciPy's own OpenBLAS as well
+from threadpoolctl import threadpool_info
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal((64, 257)), rng.standard_normal((257, 64))
+print(json.dumps({
+    "blas": [(i["filepath"], i["architecture"], i["num_threads"])
+             for i in threadpool_info() if i["internal_api"] == "openblas"],
+    "product": (a @ b).tobytes().hex(),
+}))
+"""
+
+
+@functools.cache
+def _probe(kernel=None):
+    """What the BLAS reports under a forced kernel, or under one thread."""
+    overrides = {"OPENBLAS_CORETYPE": kernel} if kernel else ONE_THREAD
+    out = subprocess.run([sys.executable, "-c", PROBE], env=_env(overrides),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_blas_runs_the_forced_kernel(kernel):
+    blas = _probe(kernel)["blas"]
+    assert blas, "NumPy and SciPy report no OpenBLAS: these runs would not vary the kernel"
+    expected = REPORTED_AS.get(kernel, {kernel.lower()})
+    for path, core, _ in blas:
+        assert core.lower() in expected, f"{path} runs {core}, not the forced {kernel}"
+
+
+def test_forced_kernels_are_distinct_and_round_differently():
+    probes = {kernel: _probe(kernel) for kernel in KERNELS}
+    cores = {kernel: probe["blas"][0][1] for kernel, probe in probes.items()}
+    assert len(set(cores.values())) == len(KERNELS), cores
+    # SSE3 without fused multiply-add against AVX2 with it: one matrix product, two roundings
+    assert probes["Prescott"]["product"] != probes["Haswell"]["product"]
+
+
+def test_one_thread_setting_gives_one_thread():
+    blas = _probe()["blas"]
+    assert blas and all(threads == 1 for _, _, threads in blas), blas
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_notebook_holds_under(setting, notebook):
+    run = execute(notebook, env=_env(SETTINGS[setting]))
+    assert run.returncode == 0, failure(notebook, run, f"under {setting} ({SETTINGS[setting]})")
