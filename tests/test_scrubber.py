@@ -274,3 +274,10 @@ def test_the_player_script_is_the_package_file_inlined():
     urls = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert urls and all(u.startswith("data:") for u in urls)
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html)
+
+
+def test_a_figure_of_sixteen_frames_stays_light():
+    scrubber = value_scrubber(lambda lr: Adagrad(lr=lr), RAVINE, np.geomspace(0.1, 10, 16))
+    assert len(scrubber) < 500_000  # bytes: the website's budget for one figure
+    alt = re.search(r'<img [^>]*alt="([^"]+)"', scrubber.html).group(1)
+    assert "ravine" in alt and "Adagrad" in alt

@@ -180,7 +180,6 @@ class PathView(_View):
         """Widen the step-size axis (a full redraw, rare) if a curve would leave it."""
         values = np.concatenate([xy[:, 1] for tr in trajectories for xy in self.curve_data(tr)]
                                 + [[self.floor, self.top]])
-        values = values[np.isfinite(values)]  # sigma = 0 gives an infinite step size
         low, high = np.min(values), np.max(values)
         if low >= self.floor and high <= self.top:
             return
