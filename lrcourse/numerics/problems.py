@@ -335,7 +335,13 @@ def _least_squares_problem(name, X, y, start, xlim=None, ylim=None, info=None):
     def hessian(theta):
         return np.broadcast_to(2.0 * A, theta.shape[:-1] + (d, d)).copy()
 
-    return Problem(name=name, dim=d, loss_fn=loss, grad_fn=grad, hessian_fn=hessian,
+    def hvp(theta, v, idx=None):
+        if idx is None:
+            return 2.0 * v @ A
+        Xi = X[idx]
+        return 2.0 / Xi.shape[0] * (v @ Xi.T) @ Xi
+
+    return Problem(name=name, dim=d, loss_fn=loss, grad_fn=grad, hessian_fn=hessian, hvp_fn=hvp,
                    minimum=minimum, xlim=xlim, ylim=ylim, start=start, n_samples=n,
                    info={"X": X, "y": y, **(info or {})})
 
@@ -436,7 +442,9 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     Parameters are the flattened ``(64 + 1) x 10`` weight matrix (with bias row), so
     ``dim = 650``. The loss is the mean cross-entropy on the training split plus
     :math:`\frac{\lambda}{2}\lVert W\rVert^2`; ``info`` holds an
-    ``accuracy(theta, split)`` function (``split`` is ``"train"`` or ``"test"``).
+    ``accuracy(theta, split)`` function (``split`` is ``"train"`` or ``"test"``) and
+    the image indices of each split (``info["train"]``, ``info["test"]``; ``idx``
+    counts within the training split).
     ``seed`` shuffles the images before the split. The data ship with ``lrcourse``:
     nothing is downloaded.
 
@@ -478,7 +486,7 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     return Problem(name="digits softmax", dim=k * c, loss_fn=loss, grad_fn=grad,
                    hvp_fn=hvp, minimum=minimum, start=start, n_samples=len(train),
                    info={"accuracy": _accuracy_fn(logits, X_all, labels, train, test),
-                         "l2": l2})
+                         "l2": l2, "train": train, "test": test})
 
 
 def _shipped_softmax_minimum(l2, test_fraction, seed):
@@ -601,7 +609,8 @@ def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0
                    loss_fn=loss, grad_fn=grad, hvp_fn=hvp, minimum=None, start=start,
                    n_samples=len(train),
                    info={"accuracy": _accuracy_fn(scores, X_all, labels, train, test),
-                         "l2": l2, "hidden": hidden, "shapes": shapes, "layers": layers})
+                         "l2": l2, "train": train, "test": test, "hidden": hidden,
+                         "shapes": shapes, "layers": layers})
 
 
 def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, wavenumber=0.15):
