@@ -156,16 +156,104 @@ def test_adam_step_not_implemented_and_error(broken, not_implemented):
     assert result.status == "error" and "NameError" in result.message
 
 
-def test_adam_step_in_place_updates_are_harmless():
-    def in_place(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+# ------------------------------------------- exercise 4.2: a learner's slips
+
+
+def test_adam_step_in_place_update_fails(says):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         m *= beta1
         m += (1 - beta1) * grad
         v *= beta2
         v += (1 - beta2) * grad**2
-        theta -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        theta = theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
         return theta, m, v
 
-    assert check.adam_step(in_place).passed  # the checker passes private copies
+    says(check.adam_step(adam_step), "changed its input m and v in place")
+
+
+def test_adam_step_wrong_shape_says_shape(says):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        new_theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        return new_theta[:, None], m, v
+
+    says(check.adam_step(adam_step), "new_theta has the wrong shape",
+         "expected shape (3,), got shape (3, 1)")
+
+
+def test_adam_step_float32_says_dtype(says):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = np.asarray(beta1 * m + (1 - beta1) * grad, dtype=np.float32)
+        v = beta2 * v + (1 - beta2) * grad**2
+        return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+    says(check.adam_step(adam_step), "dtype", "float32")
+
+
+def test_adam_step_near_miss_says_how_near(says):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - beta2**t)  # 0.9 typed in for beta1
+        return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+    says(check.adam_step(adam_step), "near miss", "relative error of 1e-07")
+
+
+def test_adam_step_forgotten_eps_is_named(failed_with):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        return theta - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
+
+    with np.errstate(all="ignore"):
+        failed_with(check.adam_step(adam_step), "eps is missing")
+
+
+def test_adam_step_swapped_return_values_are_named(failed_with):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), v, m
+
+    failed_with(check.adam_step(adam_step), "wrong order: return new_theta, m, v")
+
+
+def test_adam_step_off_by_one_in_t_is_named(failed_with):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        t = t + 1  # "the next step"
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+    failed_with(check.adam_step(adam_step), "off by one in the step count")
+
+
+def test_adam_step_without_t_says_which_arguments(says):
+    def adam_step(theta, grad, m, v, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        return theta, m, v
+
+    says(check.adam_step(adam_step), "Expected: adam_step(theta, grad, m, v, t, lr=0.001")
+
+
+def test_adam_step_error_points_at_the_learners_line(line_of):
+    def adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat, np.stack([m, v[:1]])
+
+    result = check.adam_step(adam_step)
+    assert result.status == "error" and "ValueError" in result.message, result.message
+    assert f"line {line_of(adam_step, 'np.stack')}" in result.message, result.message
+
+
+def test_first_move_misshapen_and_near_answers(says):
+    says(check.adam_first_move(np.array([[0.05, 0.05]])), "shape", "(1, 2)")
+    says(check.adam_first_move(np.array([0.05, 0.048])), "near miss")
 
 
 # --------------------------------------------------------- exercise 4.3
@@ -206,6 +294,29 @@ def test_adamw_step_known_mistakes_are_named(kind, cause, failed_with):
 def test_adamw_step_not_implemented_and_error(broken, not_implemented):
     assert check.adamw_step(not_implemented).status == "not implemented"
     assert check.adamw_step(broken).status == "error"
+
+
+def test_adamw_step_slips_written_by_a_learner(says, failed_with):
+    def in_place(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                 weight_decay=1e-2):
+        theta *= 1 - lr * weight_decay
+        return _right_adam(theta, grad, m, v, t, lr, beta1, beta2, eps)
+
+    def no_eps(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+        theta = theta * (1 - lr * weight_decay)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        return theta - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
+
+    def no_weight_decay_argument(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999,
+                                 eps=1e-8):
+        return _right_adam(theta, grad, m, v, t, lr, beta1, beta2, eps)
+
+    says(check.adamw_step(in_place), "changed its input theta in place")
+    with np.errstate(all="ignore"):
+        failed_with(check.adamw_step(no_eps), "eps is missing")
+    says(check.adamw_step(no_weight_decay_argument), "weight_decay=0.01)")
 
 
 def test_chapter_4_checkers_are_registered_in_order():

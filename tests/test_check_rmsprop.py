@@ -100,14 +100,92 @@ def test_step_not_implemented_and_error(broken, not_implemented):
     assert result.status == "error" and "NameError" in result.message
 
 
-def test_step_checker_does_not_let_inputs_be_modified():
-    def in_place(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+# ------------------------------------------- exercise 3.1: a learner's slips
+
+
+def test_step_in_place_update_fails_and_names_the_inputs(says):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
         theta -= lr * grad / (np.sqrt(square_avg) + eps)
         return theta, square_avg
 
-    assert check.rmsprop_step(in_place).passed  # the checker passes private copies
+    says(check.rmsprop_step(rmsprop_step), "changed its input theta and square_avg in place")
+
+
+def test_step_wrong_shape_says_shape(says):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        v = alpha * square_avg + (1 - alpha) * grad**2
+        return theta - lr * grad / (np.sqrt(v) + eps), v.reshape(1, -1)
+
+    says(check.rmsprop_step(rmsprop_step), "new_square_avg has the wrong shape",
+         "expected shape (3,), got shape (1, 3)")
+
+
+def test_step_float32_says_dtype(says):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        v = alpha * square_avg + (1 - alpha) * grad**2
+        return (theta - lr * grad / (np.sqrt(v) + eps)).astype(np.float32), v
+
+    says(check.rmsprop_step(rmsprop_step), "dtype", "float32")
+
+
+def test_step_near_miss_says_how_near(says):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        v = alpha * square_avg + (1 - alpha) * grad**2
+        return np.round(theta - lr * grad / (np.sqrt(v) + eps), 6), v
+
+    says(check.rmsprop_step(rmsprop_step), "near miss", "relative error of 1e-07")
+
+
+def test_step_number_typed_in_for_an_argument_is_named(failed_with):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        v = alpha * square_avg + (1 - alpha) * grad**2
+        return theta - lr * grad / (np.sqrt(v) + 1e-8), v
+
+    failed_with(check.rmsprop_step(rmsprop_step), "right for eps=1e-08")
+
+
+def test_step_forgotten_eps_is_named(failed_with):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        square_avg = alpha * square_avg + (1 - alpha) * grad**2
+        return theta - lr * grad / np.sqrt(square_avg), square_avg
+
+    with np.errstate(all="ignore"):
+        failed_with(check.rmsprop_step(rmsprop_step), "eps is missing")
+
+
+def test_step_swapped_return_values_are_named(failed_with):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        square_avg = alpha * square_avg + (1 - alpha) * grad**2
+        return square_avg, theta - lr * grad / (np.sqrt(square_avg) + eps)
+
+    failed_with(check.rmsprop_step(rmsprop_step), "wrong order: return new_theta, new_square_avg")
+
+
+def test_step_without_alpha_says_which_arguments(says):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, eps=1e-8):
+        square_avg = 0.99 * square_avg + 0.01 * grad**2
+        return theta - lr * grad / (np.sqrt(square_avg) + eps), square_avg
+
+    says(check.rmsprop_step(rmsprop_step),
+         "Expected: rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-08)")
+
+
+def test_step_error_points_at_the_learners_line(line_of):
+    def rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
+        square_avg = alpha * square_avg + (1 - alpha) * np.dot(grad, grad.T[:1])
+        return theta - lr * grad / (np.sqrt(square_avg) + eps), square_avg
+
+    result = check.rmsprop_step(rmsprop_step)
+    assert result.status == "error" and "ValueError" in result.message, result.message
+    assert f"line {line_of(rmsprop_step, 'np.dot')}" in result.message, result.message
+    assert "test_check_rmsprop.py" in result.message
+
+
+def test_fade_steps_near_miss_and_shape(says):
+    says(check.rmsprop_fade_steps(np.array([44])), "shape")
+    says(check.rmsprop_fade_steps(44.3), "near miss")
 
 
 # --------------------------------------------------------- exercise 3.2

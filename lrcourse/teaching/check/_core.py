@@ -278,12 +278,12 @@ def difference(actual, expected, *, rtol, atol, choices=None, reveal=True, stric
         lines.append("NaN or inf where the answer is finite (a division by zero, or "
                      "the root of a negative number?)" if np.isfinite(e).all() else
                      "a finite value where the answer is NaN or inf")
-    elif rel < 1e-2 and reveal:
+    elif rel < max(1e-2, 5 * rtol) and reveal:
         lines.append(f"a near miss: relative error {rel:.2g} (absolute {abs_err:.2g}){where}; "
                      f"the check allows a relative error of {rtol:g} plus an absolute "
                      f"error of {atol:g}. That is more than floating-point rounding: "
                      "look for a rounded number or a slightly different formula")
-    elif rel < 1e-2:
+    elif rel < max(1e-2, 5 * rtol):
         bound = 10.0 ** np.ceil(np.log10(rel))
         lines.append(f"a near miss: within a relative {bound:g} of the answer, but the "
                      f"check allows a relative error of {rtol:g}"
@@ -505,6 +505,9 @@ class FunctionChecker(Checker):
                         return explanation
                 except Exception:  # a mistake model that does not apply to this input
                     continue
+        ignored = self._ignored_argument(output, args)
+        if ignored:
+            return ignored
         if isinstance(expected, tuple) and isinstance(output, (tuple, list)) \
                 and 1 < len(output) == len(expected) <= 4:
             orders = list(itertools.permutations(output))[1:]  # all but the given order
@@ -519,6 +522,25 @@ class FunctionChecker(Checker):
                     names = ", ".join(self.outputs) if self.outputs else "..."
                     return (f"you returned only {what}; return all of them as a tuple: "
                             f"return {names}")
+        return None
+
+    def _ignored_argument(self, output, args):
+        """The cause when the output is right for another value of an argument that has a
+        default: the learner typed in a number instead of using the argument."""
+        defaults = [(i, p.name, p.default) for i, p in
+                    enumerate(inspect.signature(self.reference).parameters.values())
+                    if p.default is not inspect.Parameter.empty and i < len(args)]
+        for i, name, default in defaults:
+            if _numeric(args[i]) is None or not np.all(_numeric(args[i]) != default):
+                continue
+            other = args[:i] + (default,) + args[i + 1:]
+            try:
+                if self._difference(output, self.reference(*copy.deepcopy(other))) is None:
+                    return (f"the result is right for {name}={default!r}, but this call "
+                            f"passed {name}={_fmt(args[i])}: use the argument {name} "
+                            f"instead of a number typed in")
+            except Exception:  # the reference cannot take that value here
+                continue
         return None
 
     def __call__(self, fn):

@@ -111,6 +111,9 @@ def _wrong_adamw(kind):
                               eps)
         if kind == "none":
             return _adam_step(theta, grad, m, v, t, lr, beta1, beta2, eps)
+        if kind == "no_eps":
+            return _wrong_adam(no_eps=True)(theta * (1 - lr * weight_decay), grad, m, v, t,
+                                            lr, beta1, beta2, eps)
         if kind == "after":
             new, m, v = _adam_step(theta, grad, m, v, t, lr, beta1, beta2, eps)
             return new * (1 - lr * weight_decay), m, v
@@ -130,6 +133,9 @@ _ADAMW_MISTAKES = [
     (_wrong_adamw("no_lr"),
      "the decay factor is 1 - lr * weight_decay (PyTorch's AdamW scales the decay by the "
      "learning rate), not 1 - weight_decay"),
+    (_wrong_adamw("no_eps"),
+     "eps is missing: divide by sqrt(v_hat) + eps; without it a zero gradient gives "
+     "0 / 0"),
     (_wrong_adamw("after"),
      "the decay is applied after the Adam step; PyTorch's AdamW shrinks theta first, "
      "then takes the Adam step"),

@@ -37,13 +37,16 @@ from ._core import AnswerChecker, Case, FunctionChecker
 
 
 def _warmup_cosine_lr(t, peak, warmup_steps, total_steps, floor=0.0):
-    """Reference: three ``lrcourse.schedules`` joined with ``sequential``."""
+    """Reference: ``lrcourse.schedules``, in the exercise's step convention.
+
+    The exercise's warmup, ``peak * (t + 1) / W``, is ``with_warmup``'s line from
+    ``peak / W`` at ``t = 0`` to the peak at ``t = W - 1``; the peak then holds for that
+    one step, and the cosine runs from ``t = W`` to ``t = T``, then the floor.
+    """
     W, T = int(warmup_steps), int(total_steps)
-    # (t + 1) / W is linear_lr's factor 1/W + (1 - 1/W) * t / (W - 1)
-    warmup = sched.linear_lr(peak, 1.0 / W, 1.0, W - 1) if W > 1 else sched.constant(peak)
-    schedule = sched.sequential(
-        [warmup, sched.cosine_annealing_lr(peak, T - W, floor), sched.constant(floor)],
-        [W, T])
+    after = sched.sequential([sched.constant(peak), sched.cosine_annealing_lr(peak, T - W, floor),
+                              sched.constant(floor)], [1, T - W + 1])
+    schedule = sched.with_warmup(after, W - 1, start_factor=1 / W) if W > 1 else after
     return schedule(int(t))
 
 
