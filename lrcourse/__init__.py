@@ -15,12 +15,18 @@ The package has three layers, one folder each; imports only go downwards:
 * ``lrcourse.figures``   plotting, views, scrubber, interactive widgets
 * ``lrcourse.teaching``  exercise checkers, grading, the student edition
 
+Every optimizer follows one protocol, ``lrcourse.OptimizerProtocol``: ``step(params,
+grads)`` returns new parameters, ``reset()``, ``state_dict()`` / ``load_state_dict()``
+(PyTorch's buffer names), ``learning_rate(t)`` and, after a step, ``last`` (``lr``,
+``direction``, ``scale``). Steps are counted one way everywhere: ``t`` completed steps,
+the first step moves ``theta_0`` to ``theta_1`` with ``eta(0)`` (``lrcourse.numerics``).
+
 The flat names below are what the chapters use. ``plotting``, ``interactive`` and
 ``check`` load on first use, so ``import lrcourse`` stays free of matplotlib.
 """
 
-import importlib
-import sys
+import importlib as _importlib
+import sys as _sys
 
 from .numerics import pieces, problems, schedules
 from .numerics.optimizers import (
@@ -30,6 +36,7 @@ from .numerics.optimizers import (
     Adam,
     AdamW,
     Optimizer,
+    OptimizerProtocol,
     RMSprop,
     RMSpropLecture,
 )
@@ -46,17 +53,22 @@ _LAYERED = {
 def __getattr__(name):
     if name not in _LAYERED:
         raise AttributeError(f"module 'lrcourse' has no attribute {name!r}")
-    module = importlib.import_module(_LAYERED[name])
+    module = _importlib.import_module(_LAYERED[name])
     # `from lrcourse.check import ...` then finds the same module object.
-    sys.modules[f"{__name__}.{name}"] = module
+    _sys.modules[f"{__name__}.{name}"] = module
     globals()[name] = module
     return module
 
 
 __all__ = [
     "SGD", "Adagrad", "AdagradMean", "RMSprop", "RMSpropLecture", "Adam", "AdamW",
-    "Optimizer",
+    "Optimizer", "OptimizerProtocol",
     "ReduceLROnPlateau", "Trajectory", "run", "sweep", "compare",
     "pieces", "problems", "schedules", "plotting", "interactive", "check",
 ]
 __version__ = "0.2.0"
+
+
+def __dir__():
+    # Tab completion shows the learners' names, the lazily loaded ones included.
+    return sorted(__all__ + ["__version__"])

@@ -1,7 +1,8 @@
 """Invariants of the update rules and schedules, checked on random input (hypothesis).
 
 Each property is compared with a closed form or a hand-written loop, never with
-lrcourse's own earlier output.
+lrcourse's own earlier output. The parameters come in every shape the course uses: a
+single number (0-d), a vector, a matrix and a batch of runs.
 """
 
 import numpy as np
@@ -17,17 +18,21 @@ fast = settings(max_examples=50, deadline=None)
 lrs = st.floats(1e-4, 1.0)
 betas = st.floats(0.0, 0.999)
 dims = st.integers(1, 6)
+# a number, a vector, a matrix, a batch of matrices
+shapes = st.one_of(st.just(()), dims.map(lambda d: (d,)),
+                   st.tuples(st.integers(1, 3), dims), st.tuples(st.integers(1, 3),
+                                                                 st.integers(1, 3), dims))
 
 
 def gradient_sequences(low=-6, high=3):
-    """(steps, d) arrays of gradients spanning orders of magnitude, with signs and zeros."""
+    """(steps, *shape) gradients spanning orders of magnitude, with signs and zeros."""
     def build(args):
-        n, d, seed, zero_p = args
+        n, shape, seed, zero_p = args
         rng = np.random.default_rng(seed)
-        g = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(low, high, (n, d))
-        g[rng.random((n, d)) < zero_p] = 0.0
+        g = rng.standard_normal((n, *shape)) * 10.0 ** rng.uniform(low, high, (n, *shape))
+        g[rng.random((n, *shape)) < zero_p] = 0.0
         return g
-    return st.tuples(st.integers(1, 40), dims, st.integers(0, 2**32 - 1),
+    return st.tuples(st.integers(1, 40), shapes, st.integers(0, 2**32 - 1),
                      st.sampled_from([0.0, 0.2])).map(build)
 
 
@@ -42,9 +47,9 @@ def run(opt, x0, grads):
 
 
 @fast
-@given(lr=lrs, b1=betas, b2=betas, g=hnp.arrays(float, dims, elements=st.floats(-1e6, 1e6)))
+@given(lr=lrs, b1=betas, b2=betas, g=hnp.arrays(float, shapes, elements=st.floats(-1e6, 1e6)))
 def test_adam_first_step_is_lr_times_sign(lr, b1, b2, g):
-    x0 = np.linspace(-1, 1, g.size)
+    x0 = np.linspace(-1, 1, g.size).reshape(g.shape)
     step = lrcourse.Adam(lr=lr, betas=(b1, b2), eps=1e-12).step(x0, g) - x0
     assert np.all(np.abs(step) <= lr * (1 + 1e-12))
     big = np.abs(g) > 1e-6
@@ -57,14 +62,17 @@ def test_adam_first_step_is_lr_times_sign(lr, b1, b2, g):
        acc=st.sampled_from([0.0, 0.1]), grads=gradient_sequences())
 def test_adagrad_step_size_never_increases(lr, lr_decay, acc, grads):
     opt = lrcourse.Adagrad(lr=lr, lr_decay=lr_decay, initial_accumulator_value=acc)
-    x, sizes = np.zeros(grads.shape[1]), []
+    x, sizes, xs = np.zeros(grads.shape[1:]), [], []
     for g in grads:
         x = opt.step(x, g)
-        sizes.append(opt.step_size())
+        xs.append(x)
+        sizes.append(opt.last["lr"] / opt.last["scale"])
     sizes = np.array(sizes)
-    np.testing.assert_allclose(sizes, lr / (1 + np.arange(len(grads))[:, None] * lr_decay)
-                               / (np.sqrt(acc + np.cumsum(grads**2, axis=0)) + 1e-10),
-                               rtol=1e-13)
+    t = np.arange(len(grads)).reshape((-1,) + (1,) * (grads.ndim - 1))
+    expected = lr / (1 + t * lr_decay) / (np.sqrt(acc + np.cumsum(grads**2, axis=0)) + 1e-10)
+    np.testing.assert_allclose(sizes, expected, rtol=1e-13)
+    np.testing.assert_allclose(np.array(xs), -np.cumsum(expected * grads, axis=0),
+                               rtol=1e-10, atol=1e-12 * lr * len(grads))
     assert np.all(np.diff(sizes, axis=0) <= 0)
 
 
@@ -72,7 +80,7 @@ def test_adagrad_step_size_never_increases(lr, lr_decay, acc, grads):
 @given(lr=lrs, grads=gradient_sequences(low=-3))
 def test_adagrad_mean_is_adagrad_with_lr_growing_like_sqrt_t(lr, grads):
     """RootMean's relation: eta / sqrt(mean) = eta * sqrt(t) / sqrt(sum) (t counted from 1)."""
-    x0 = np.ones(grads.shape[1])
+    x0 = np.ones(grads.shape[1:])
     mean_form = run(lrcourse.AdagradMean(lr=lr, eps=1e-300), x0, grads)
     sum_form = run(lrcourse.Adagrad(lr=lambda t: lr * np.sqrt(t + 1), eps=1e-300), x0, grads)
     np.testing.assert_allclose(mean_form, sum_form, rtol=1e-12, atol=1e-14)
@@ -81,7 +89,7 @@ def test_adagrad_mean_is_adagrad_with_lr_growing_like_sqrt_t(lr, grads):
 @fast
 @given(lr=lrs, eps=st.sampled_from([1e-8, 1e-3, 1.0]), grads=gradient_sequences())
 def test_rmsprop_without_memory_divides_by_the_gradient_size(lr, eps, grads):
-    x0 = np.zeros(grads.shape[1])
+    x0 = np.zeros(grads.shape[1:])
     xs = run(lrcourse.RMSprop(lr=lr, alpha=0.0, eps=eps), x0, grads)
     expected = x0 - np.cumsum(lr * grads / (np.abs(grads) + eps), axis=0)
     np.testing.assert_allclose(xs[1:], expected, rtol=1e-12, atol=1e-12 * lr * len(grads))
@@ -90,7 +98,7 @@ def test_rmsprop_without_memory_divides_by_the_gradient_size(lr, eps, grads):
 @fast
 @given(lr=lrs, wd=st.sampled_from([0.0, 0.1]), grads=gradient_sequences())
 def test_sgd_without_momentum_is_plain_gradient_descent(lr, wd, grads):
-    x = np.linspace(-1, 1, grads.shape[1])
+    x = np.linspace(-1, 1, grads[0].size).reshape(grads.shape[1:])
     opt = lrcourse.SGD(lr=lr, momentum=0.0, weight_decay=wd)
     for g in grads:
         expected = x - lr * (g + wd * x)
@@ -102,7 +110,7 @@ def test_sgd_without_momentum_is_plain_gradient_descent(lr, wd, grads):
 @given(lr=lrs, mu=st.floats(0.01, 0.99), damp=st.floats(0.0, 0.9), grads=gradient_sequences())
 def test_sgd_momentum_is_the_heavy_ball_loop(lr, mu, damp, grads):
     """torch.optim.SGD's buffer: the first one is the gradient itself, undampened."""
-    x = np.zeros(grads.shape[1])
+    x = np.zeros(grads.shape[1:])
     opt, buf = lrcourse.SGD(lr=lr, momentum=mu, dampening=damp), None
     for g in grads:
         buf = g.copy() if buf is None else mu * buf + (1 - damp) * g
@@ -137,7 +145,7 @@ def test_scaling_the_loss_leaves_adam_alone_but_not_sgd(c, seed):
 def test_adam_is_the_paper_loop(lr, b1, b2, grads):
     """Kingma & Ba's Algorithm 1, written out by hand, with eps after the debiased root."""
     eps = 1e-8
-    x, m, v = np.zeros(grads.shape[1]), 0.0, 0.0
+    x, m, v = np.zeros(grads.shape[1:]), 0.0, 0.0
     opt = lrcourse.Adam(lr=lr, betas=(b1, b2), eps=eps)
     for t, g in enumerate(grads, start=1):
         m = b1 * m + (1 - b1) * g
@@ -145,6 +153,38 @@ def test_adam_is_the_paper_loop(lr, b1, b2, grads):
         expected = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
         x = opt.step(x, g)
         np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12 * lr * t)
+
+
+@fast
+@given(lr=lrs, alpha=st.floats(0.0, 0.999), grads=gradient_sequences(low=-3))
+def test_rmsprop_lecture_is_the_lecture_loop(lr, alpha, grads):
+    """sigma_0 = |g_0|, then sigma_t = sqrt(alpha sigma_{t-1}^2 + (1 - alpha) g_t^2)."""
+    eps = 1e-8
+    x, sigma = np.zeros(grads.shape[1:]), None
+    opt = lrcourse.RMSpropLecture(lr=lr, alpha=alpha, eps=eps)
+    for g in grads:
+        sigma = np.abs(g) if sigma is None else np.sqrt(alpha * sigma**2 + (1 - alpha) * g**2)
+        expected = x - lr * g / (sigma + eps)
+        x = opt.step(x, g)
+        np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-15)
+
+
+@fast
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_every_element_moves_as_if_it_were_alone(shape, seed):
+    """The rules are element-wise: a matrix of parameters is many 0-d parameters."""
+    rng = np.random.default_rng(seed)
+    grads = rng.standard_normal((20, *shape)) * 10.0 ** rng.uniform(-3, 2, (20, *shape))
+    x0 = rng.standard_normal(shape)
+    for make in (lambda: lrcourse.Adagrad(lr=0.1, lr_decay=0.01),
+                 lambda: lrcourse.RMSprop(lr=0.01, momentum=0.5, centered=True),
+                 lambda: lrcourse.Adam(lr=0.1, amsgrad=True, weight_decay=0.1),
+                 lambda: lrcourse.AdagradMean(lr=0.1), lambda: lrcourse.RMSpropLecture(lr=0.1),
+                 lambda: lrcourse.SGD(lr=0.1, momentum=0.9, nesterov=True)):
+        together = run(make(), x0, grads)
+        for i in np.ndindex(shape):
+            alone = run(make(), x0[i], grads[(slice(None), *i)])
+            np.testing.assert_array_equal(together[(slice(None), *i)], alone)
 
 
 # ------------------------------------------------------------------ schedules

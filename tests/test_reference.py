@@ -1,5 +1,8 @@
 """lrcourse against PyTorch: every optimizer, schedule and plateau rule, to rel 1e-10.
 
+Every optimizer case is checked for parameters of every shape: the stored vectors as a
+single number per coordinate (0-d), as a vector, as a matrix and as a batch of runs.
+
 The stored tests replay ``tests/data/torch_reference.npz`` (written by
 ``tools/make_reference.py`` with ``torch.optim`` in float64): the same gradients go
 through lrcourse and the trajectories must agree. They need no PyTorch. When PyTorch is
@@ -91,6 +94,31 @@ def test_optimizer_trajectory_matches_torch(case):
     _close(params, ref["params"], case)
 
 
+# torch's optimizers are element-wise, so its numbers for the stored vector of 6 are its
+# numbers for each coordinate alone, for a (2, 3) matrix and for a batch of one run.
+SHAPES = {"matrix": (2, 3), "batch of one": (1, 6), "batch of matrices": (1, 2, 3)}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("case", sorted(SETTINGS["optimizers"]))
+def test_optimizer_matches_torch_for_every_shape(case, shape):
+    opt, ref = _stored_run(case)
+    new = SHAPES[shape]
+    params = replay(opt, ref["x0"].reshape(new), ref["grads"].reshape(-1, *new),
+                    ref.get("metrics"))
+    _close(params, ref["params"].reshape(-1, *new), f"{case} as {new}")
+
+
+@pytest.mark.parametrize("case", sorted(SETTINGS["optimizers"]))
+def test_optimizer_matches_torch_on_single_numbers(case):
+    """0-d parameters: each coordinate replayed alone as np.array(x), a number."""
+    for i in range(len(_stored_run(case)[1]["x0"])):
+        opt, ref = _stored_run(case)
+        params = replay(opt, ref["x0"][i], ref["grads"][:, i], ref.get("metrics"))
+        assert params.shape == (len(ref["grads"]) + 1,)
+        _close(params, ref["params"][:, i], f"{case}, coordinate {i} as a 0-d parameter")
+
+
 @pytest.mark.parametrize("case", sorted(SETTINGS["optimizers"]))
 def test_optimizer_state_matches_torch(case):
     opt, ref = _stored_run(case)
@@ -98,9 +126,11 @@ def test_optimizer_state_matches_torch(case):
     torch_state = {k[len("state/"):]: v for k, v in ref.items() if k.startswith("state/")}
     plain_sgd = not SETTINGS["optimizers"][case]["kwargs"].get("momentum")
     assert torch_state or plain_sgd, "torch keeps state for every optimizer but plain SGD"
+    saved = opt.state_dict()
+    assert saved["step"] == len(ref["grads"]) == int(torch_state.pop("step", saved["step"]))
+    assert set(saved["state"]) == set(torch_state), case
     for name, value in torch_state.items():
-        assert name in opt.state, f"{case}: state {name!r} missing from {sorted(opt.state)}"
-        _close(opt.state[name], value, f"{case}: state {name}")
+        _close(saved["state"][name], value, f"{case}: state {name}")
 
 
 @pytest.mark.parametrize("case", sorted(SETTINGS["optimizers"]))
@@ -113,7 +143,7 @@ def test_reset_restores_first_step_behaviour(case):
         if ref.get("metrics") is not None:
             opt.lr.step(rng.random())
     opt.reset()
-    assert opt.state["step"] == 0
+    assert opt.state_dict() == {"step": 0, "state": {}}
     params = replay(opt, ref["x0"], ref["grads"], ref.get("metrics"))
     _close(params, ref["params"], case)
 
@@ -180,6 +210,7 @@ OPTIMIZERS = [
     lambda: lrcourse.RMSprop(lr=0.1, momentum=0.5, centered=True, weight_decay=0.1),
     lambda: lrcourse.Adam(lr=0.1, amsgrad=True, weight_decay=0.1),
     lambda: lrcourse.AdamW(lr=schedules.warmup_cosine(0.1, 3, 10)),
+    lambda: lrcourse.RMSpropLecture(lr=0.1, weight_decay=0.1),
 ]
 
 
@@ -208,15 +239,17 @@ def test_step_does_not_modify_its_inputs(make):
     (lambda: lrcourse.Adam(), {"exp_avg", "exp_avg_sq"}),
     (lambda: lrcourse.Adam(amsgrad=True), {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
     (lambda: lrcourse.AdamW(), {"exp_avg", "exp_avg_sq"}),
+    (lambda: lrcourse.RMSpropLecture(), {"square_avg"}),
 ])
 def test_state_names_follow_torch(make, names):
     opt = make()
     g = np.array([1.0, -2.0, 0.0])
     opt.step(np.zeros(3), g)
-    assert set(opt.state) == names | {"step"}
-    assert opt.state["step"] == 1
+    saved = opt.state_dict()
+    assert set(saved["state"]) == names and saved["step"] == 1
     for name in names:
-        assert np.shape(opt.state[name]) == (3,)
+        assert np.shape(saved["state"][name]) == (3,)
+        assert not np.shares_memory(saved["state"][name], opt.state_dict()["state"][name])
 
 
 def test_batched_adam_equals_single_runs():
@@ -375,3 +408,39 @@ def test_live_batched_adam_equals_torch_runs(mr):
     batched = replay(lrcourse.Adam(lr=lrs, amsgrad=True), x0, grads)
     for b, ref in enumerate(refs):
         _close(batched[:, b], ref["params"], f"run {b}")
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3), (2, 2, 2)])
+@pytest.mark.parametrize("seed", range(10))
+def test_live_every_shape_matches_torch(mr, seed, shape):
+    """torch on a parameter of that shape (a 0-d tensor for ()), with random gradients."""
+    rng = np.random.default_rng(5000 + seed)
+    name, kwargs = random_optimizer(rng)
+    schedule = random_schedule(rng, kwargs["lr"]) if rng.random() < 0.3 else None
+    grads = rng.standard_normal((150, *shape)) * 10.0 ** rng.uniform(-3, 2, (150, *shape))
+    grads[rng.random(grads.shape) < 0.1] = 0.0
+    x0 = rng.standard_normal(shape)
+    ref = mr.torch_replay(name, kwargs, x0, grads, schedule)
+    opt = build_optimizer(name, kwargs, schedule)
+    params = replay(opt, x0, grads, forced=ref)
+    assert params.shape == ref.shape
+    _close(params, ref, f"{name} {kwargs} {schedule} shape {shape}")
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_live_batched_sweep_equals_torch_runs(mr, name):
+    """One run per learning rate, shape (B, 1), against B separate torch optimizers."""
+    rng = np.random.default_rng(17)
+    lrs = np.array([[1e-3], [3e-2], [0.2]])
+    kwargs = {"SGD": {"momentum": 0.9}, "Adagrad": {"lr_decay": 0.01},
+              "RMSprop": {"centered": True, "momentum": 0.5}, "Adam": {"amsgrad": True},
+              "AdamW": {"weight_decay": 0.1}}[name]
+    grads = rng.standard_normal((120, 3, 4)) * 10.0 ** rng.uniform(-2, 1, (120, 3, 4))
+    x0 = rng.standard_normal((3, 4))
+    refs = [mr.torch_replay(name, {"lr": float(lr), **kwargs}, x0[b], grads[:, b])
+            for b, lr in enumerate(lrs[:, 0])]
+    batched = replay(getattr(lrcourse, name)(lr=lrs, **kwargs), x0, grads)
+    for b, ref in enumerate(refs):
+        _close(batched[:, b], ref, f"{name} run {b}")

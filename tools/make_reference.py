@@ -17,8 +17,9 @@ build, with which arguments), and for each case a few arrays named
 * plateau cases: ``metrics`` (T,) and ``lr`` (T+1,), the rate before any step and after
   each ``step(metric)``.
 
-The functions ``torch_optimizer``, ``torch_scheduler``, ``torch_schedule_values`` and
-``torch_plateau_lrs`` are also used by the live tests when PyTorch is installed.
+The functions ``torch_optimizer``, ``torch_scheduler``, ``torch_schedule_values``,
+``torch_plateau_lrs``, ``torch_trajectory`` and ``torch_replay`` are also used by the
+live tests when PyTorch is installed.
 """
 
 import json
@@ -328,6 +329,22 @@ def torch_trajectory(name, kwargs, schedule, source, steps=STEPS):
     if metrics:
         out["metrics"] = np.array(metrics)
     return out
+
+
+def torch_replay(name, kwargs, x0, grads, schedule=None):
+    """torch's parameters before and after each of ``grads``, for a parameter of any
+    shape (a 0-d tensor included); ``schedule`` is a spec without ReduceLROnPlateau."""
+    param = torch.nn.Parameter(torch.tensor(np.asarray(x0, dtype=float)))
+    opt = torch_optimizer(name, kwargs, param)
+    scheduler = None if schedule is None else torch_scheduler(schedule, opt)
+    params = [np.array(x0, dtype=float)]
+    for g in grads:
+        param.grad = torch.tensor(np.asarray(g, dtype=float))
+        opt.step()
+        params.append(param.detach().numpy().copy())
+        if scheduler is not None:
+            scheduler.step()
+    return np.array(params)
 
 
 # ------------------------------------------------------------------ main

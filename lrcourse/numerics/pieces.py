@@ -13,19 +13,31 @@ Every optimizer is one element-wise update rule (the course's organizing formula
   :class:`RootMovingAverage`);
 * a **schedule** ``eta_t``: a number or a function of the step (``lrcourse.schedules``).
 
-A piece is a small object with ``update(g, t)`` (``t`` counts steps from 1), a
-``state`` dict whose names follow ``torch.optim`` (``exp_avg``, ``sum``, ...) and
-``reset()``. Pieces never modify their inputs. Hyperparameters may be arrays that
-broadcast against the parameters, which is how the runner sweeps many settings at once.
+A piece is a small object with ``update(g, t)``, where ``t`` is the number of the step
+being taken (1 for the first step, see the step convention in :mod:`lrcourse.numerics`),
+a ``state`` dict of buffers named as in ``torch.optim`` (``exp_avg``, ``sum``, ...) and
+``reset()``. Its arguments are its own (``beta``, ``alpha``): an optimizer maps its
+arguments (``betas=(beta1, beta2)``) onto them.
+
+One buffer policy holds for every piece:
+
+* a buffer is created on the first update, with the shape of the gradient broadcast
+  against the piece's hyperparameters (so an array of hyperparameters, one per run of
+  a batched sweep, gives one buffer per run);
+* from then on it is updated **in place**, so a million parameters cost no new arrays
+  for the state (the values in ``state`` are the live buffers: copy them to keep them,
+  as ``Optimizer.state_dict`` does);
+* ``update`` never modifies its input and never returns one of its buffers, so what it
+  returns may be kept, recorded or modified by the caller.
 """
 
 import numpy as np
 
-from . import _validate as validate
+from . import _validate
 
 
 class Piece:
-    """Base class: named state arrays, created lazily on the first update."""
+    """Base class: named state buffers, created on the first update (see the policy above)."""
 
     state_names = ()
 
@@ -36,12 +48,33 @@ class Piece:
         """Forget all history, as if no step had been taken."""
         self.state = {name: None for name in self.state_names}
 
+    def hyper(self):
+        """The hyperparameters by name (for ``repr`` and the buffers' shape)."""
+        return {}
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyper().items())
         return f"{type(self).__name__}({args})"
 
-    def hyper(self):
-        return {}
+    def _buffer(self, name, g, initial):
+        """The buffer ``name``, created from ``initial`` (a number or an array) on first use.
+
+        Its shape is the gradient's broadcast against the hyperparameters. A buffer put
+        in ``state`` from outside (``load_state_dict``) that is smaller but broadcasts,
+        such as one value per run, is expanded once; one that does not fit is refused.
+        """
+        shape = np.broadcast_shapes(np.shape(g), *(np.shape(v) for v in self.hyper().values()))
+        buf = self.state[name]
+        if buf is None:
+            buf = np.array(np.broadcast_to(initial, shape), dtype=float)
+        elif np.shape(buf) != shape:
+            try:
+                buf = np.array(np.broadcast_to(buf, shape), dtype=float)
+            except ValueError:
+                raise ValueError(f"state {name!r} has shape {np.shape(buf)}, but the "
+                                 f"gradients need shape {shape}") from None
+        self.state[name] = buf
+        return buf
 
 
 # ---------------------------------------------------------------- directions
@@ -71,24 +104,23 @@ class Momentum(Piece):
     state_names = ("momentum_buffer",)
 
     def __init__(self, momentum, dampening=0.0, nesterov=False):
-        self.momentum = validate.at_least(momentum, 0.0, "momentum")
-        self.dampening = validate.at_least(dampening, 0.0, "dampening")
+        self.momentum = _validate.at_least(momentum, 0.0, "momentum")
+        self.dampening = _validate.at_least(dampening, 0.0, "dampening")
+        self.nesterov = _validate.flag(nesterov, "nesterov")
         if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
-        self.nesterov = bool(nesterov)
         super().__init__()
 
     def hyper(self):
         return dict(momentum=self.momentum, dampening=self.dampening, nesterov=self.nesterov)
 
     def update(self, g, t):
-        buf = self.state["momentum_buffer"]
-        if buf is None:
-            buf = np.array(g, dtype=float, copy=True)
-        else:
-            buf = self.momentum * buf + (1 - self.dampening) * g
-        self.state["momentum_buffer"] = buf
-        return g + self.momentum * buf if self.nesterov else buf
+        first = self.state["momentum_buffer"] is None
+        buf = self._buffer("momentum_buffer", g, g)
+        if not first:
+            buf *= self.momentum
+            buf += (1 - self.dampening) * g
+        return g + self.momentum * buf if self.nesterov else buf.copy()
 
 
 class MovingAverage(Piece):
@@ -96,8 +128,8 @@ class MovingAverage(Piece):
 
     .. math::
 
-        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad m_0 = 0, \qquad
-        \hat m_t = \frac{m_t}{1 - \beta_1^t}
+        m_t = \beta\, m_{t-1} + (1 - \beta)\, g_t, \quad m_0 = 0, \qquad
+        \hat m_t = \frac{m_t}{1 - \beta^t}
 
     The bias correction :math:`\hat m_t` undoes the pull towards the zero start
     (Kingma & Ba, 2015, section 3); ``debias=False`` shows what goes wrong without it
@@ -107,18 +139,16 @@ class MovingAverage(Piece):
     state_names = ("exp_avg",)
 
     def __init__(self, beta, debias=True):
-        self.beta = validate.in_range(beta, 0.0, 1.0, "betas[0]")
-        self.debias = bool(debias)
+        self.beta = _validate.in_range(beta, 0.0, 1.0, "beta")
+        self.debias = _validate.flag(debias, "debias")
         super().__init__()
 
     def hyper(self):
         return dict(beta=self.beta, debias=self.debias)
 
     def update(self, g, t):
-        m = self.state["exp_avg"]
-        if m is None:
-            m = self.state["exp_avg"] = np.zeros(np.broadcast_shapes(g.shape, np.shape(self.beta)))
-        m -= g  # in place: m = g + beta (m - g), the same average without temporaries
+        m = self._buffer("exp_avg", g, 0.0)
+        m -= g  # m = g + beta (m - g): the same average without a temporary array
         m *= self.beta
         m += g
         return m / (1 - self.beta**t) if self.debias else m.copy()
@@ -149,20 +179,17 @@ class RootSum(Piece):
     state_names = ("sum",)
 
     def __init__(self, eps=1e-10, initial_accumulator_value=0.0):
-        self.eps = validate.positive(eps, "eps")
-        self.initial_accumulator_value = validate.at_least(
-            initial_accumulator_value, 0.0, "initial_accumulator_value"
-        )
+        self.eps = _validate.positive(eps, "eps")
+        self.initial_accumulator_value = _validate.at_least(
+            initial_accumulator_value, 0.0, "initial_accumulator_value")
         super().__init__()
 
     def hyper(self):
         return dict(eps=self.eps, initial_accumulator_value=self.initial_accumulator_value)
 
     def update(self, g, t):
-        s = self.state["sum"]
-        s = np.zeros_like(g) + self.initial_accumulator_value if s is None else s
-        s = s + g * g
-        self.state["sum"] = s
+        s = self._buffer("sum", g, self.initial_accumulator_value)
+        s += g * g
         return np.sqrt(s) + self.eps
 
 
@@ -183,16 +210,15 @@ class RootMean(Piece):
     state_names = ("sum",)
 
     def __init__(self, eps=1e-10):
-        self.eps = validate.positive(eps, "eps")
+        self.eps = _validate.positive(eps, "eps")
         super().__init__()
 
     def hyper(self):
         return dict(eps=self.eps)
 
     def update(self, g, t):
-        s = self.state["sum"]
-        s = g * g if s is None else s + g * g
-        self.state["sum"] = s
+        s = self._buffer("sum", g, 0.0)
+        s += g * g
         return np.sqrt(s / t) + self.eps
 
 
@@ -212,17 +238,27 @@ class RootMovingAverage(Piece):
       the bias correction applied *before* ``eps`` is added;
     * ``amsgrad`` (Reddi et al., 2018): use the running maximum of :math:`v_t`.
 
-    The state is named ``square_avg`` (RMSprop) or ``exp_avg_sq`` (Adam) after PyTorch.
+    and one from the lecture notes: ``initial="first"`` starts the average at the first
+    squared gradient, :math:`v_1 = g_1^2`, instead of at zero
+    (:class:`lrcourse.RMSpropLecture`).
+
+    The state is named ``name``: ``square_avg`` (RMSprop) or ``exp_avg_sq`` (Adam)
+    after PyTorch.
     """
 
     def __init__(self, alpha, eps, *, centered=False, debias=False, amsgrad=False,
-                 name="square_avg", alpha_name="alpha", initial="zero"):
-        self.alpha = validate.in_range(alpha, 0.0, 1.0, alpha_name)
+                 name="square_avg", initial="zero"):
+        self.alpha = _validate.in_range(alpha, 0.0, 1.0, "alpha")
+        self.eps = _validate.positive(eps, "eps")
+        self.centered = _validate.flag(centered, "centered")
+        self.debias = _validate.flag(debias, "debias")
+        self.amsgrad = _validate.flag(amsgrad, "amsgrad")
         if initial not in ("zero", "first"):
             raise ValueError(f"initial must be 'zero' or 'first', got {initial!r}")
+        if initial == "first" and (centered or debias):
+            raise ValueError("initial='first' has no zero start to correct: it cannot be "
+                             "combined with centered=True or debias=True")
         self.initial = initial
-        self.eps = validate.positive(eps, "eps")
-        self.centered, self.debias, self.amsgrad = bool(centered), bool(debias), bool(amsgrad)
         self.name = name
         self.state_names = (name,) + (("grad_avg",) if centered else ()) + (
             ("max_exp_avg_sq",) if amsgrad else ())
@@ -233,30 +269,24 @@ class RootMovingAverage(Piece):
                     debias=self.debias, amsgrad=self.amsgrad)
 
     def update(self, g, t):
-        v = self.state[self.name]
-        if v is None and self.initial == "first":
-            v = self.state[self.name] = np.array(np.broadcast_to(
-                g * g, np.broadcast_shapes(g.shape, np.shape(self.alpha))))
+        if self.initial == "first" and self.state[self.name] is None:
+            v = self._buffer(self.name, g, g * g)
         else:
-            if v is None:
-                v = self.state[self.name] = np.zeros(
-                    np.broadcast_shapes(g.shape, np.shape(self.alpha)))
+            v = self._buffer(self.name, g, 0.0)
             square = g * g
             square *= 1 - self.alpha
-            v *= self.alpha  # in place: large parameter vectors stay fast
+            v *= self.alpha
             v += square
         if self.centered:
-            a = self.state["grad_avg"]
-            a = np.zeros_like(g) if a is None else a
-            a = a + (1 - self.alpha) * (g - a)
-            self.state["grad_avg"] = a
+            a = self._buffer("grad_avg", g, 0.0)
+            a += (1 - self.alpha) * (g - a)
             v = v - a * a
         if self.amsgrad:
-            vmax = self.state["max_exp_avg_sq"]
-            v = v.copy() if vmax is None else np.maximum(vmax, v)
-            self.state["max_exp_avg_sq"] = v
+            vmax = self._buffer("max_exp_avg_sq", g, v)
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
         root = np.sqrt(v)
         if self.debias:
-            root *= 1 / np.sqrt(1 - self.alpha**t)
+            root /= np.sqrt(1 - self.alpha**t)
         root += self.eps
         return root

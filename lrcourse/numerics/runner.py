@@ -1,25 +1,30 @@
 """Run an optimizer on a problem and keep the whole trajectory.
 
 ``run`` is the one loop of the course. It records, at every step, the parameters, the
-loss, the gradient's norm, the learning rate ``eta_t`` and the per-parameter step size
-``eta_t / sigma_t``. It also runs a *batch* of settings at once: give the optimizer
-array hyperparameters of shape ``(B, 1)`` (or a start of shape ``(B, d)``) and every
-array gains a batch axis, so a sweep over 256 learning rates is one call (``sweep``).
+loss, the gradient's norm, the learning rate ``eta_t``, the per-parameter step size
+``eta_t / sigma_t`` and the direction ``m_t``. It also runs a *batch* of settings at
+once: give the optimizer array hyperparameters of shape ``(B, 1)`` (or a start of shape
+``(B, d)``) and every array gains a batch axis, so a sweep over 256 learning rates is
+one call (``sweep``).
 
 A run whose loss or parameters become non-finite, or whose loss grows past ``blowup``
 times its starting value (plus one), is *diverged*: a single run stops and
 its trajectory ends there; in a batch, the diverged runs are frozen (filled with NaN
 from that step on) while the others go on. ``diverged_at`` says at which step.
+
+The runner uses only :class:`~lrcourse.numerics.optimizers.OptimizerProtocol` from the
+optimizer, and ``loss``, ``grad``, ``dim``, ``start`` and ``n_samples`` from the problem.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as validate
+from . import _validate
+from .optimizers import OptimizerProtocol
 
 
-@dataclass
+@dataclass(repr=False)
 class Trajectory:
     """What happened during a run; the first axis of every array is time.
 
@@ -73,28 +78,69 @@ class Trajectory:
             return f"{self.name}: diverged at step {self.diverged_at}"
         return f"{self.name}: loss {self.loss[-1]:.4g} after {self.steps} steps"
 
+    def __repr__(self):
+        return f"<Trajectory {self.describe()}; params of shape {self.params.shape}>"
+
+
+def _check_optimizer(optimizer):
+    if isinstance(optimizer, OptimizerProtocol) and not isinstance(optimizer, type):
+        return
+    if isinstance(optimizer, type):
+        raise ValueError(f"optimizer must be an optimizer, got the class {optimizer.__name__}; "
+                         f"create one: run({optimizer.__name__}(lr=0.1), problem)")
+    if _is_problem(optimizer):
+        raise ValueError(f"optimizer must be an optimizer, got the problem {optimizer.name!r}; "
+                         "the optimizer comes first: run(optimizer, problem)")
+    raise ValueError(f"optimizer must be an optimizer such as Adam(lr=0.1), got "
+                     f"{_validate._shown(optimizer)}")
+
+
+def _is_problem(x):
+    return all(hasattr(x, a) for a in ("loss", "grad", "dim", "start"))
+
+
+def _check_problem(problem):
+    if _is_problem(problem):
+        return
+    if isinstance(problem, OptimizerProtocol):
+        raise ValueError(f"problem must be a problem, got the optimizer {problem!r}; "
+                         "the optimizer comes first: run(optimizer, problem)")
+    if callable(problem):
+        name = getattr(problem, "__name__", "problem")
+        raise ValueError(f"problem must be a problem, got the function {name}; call it to "
+                         f"make one, e.g. problems.{name}()")
+    raise ValueError(f"problem must be a problem such as problems.ravine(), got "
+                     f"{_validate._shown(problem)}")
+
 
 def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name=None,
         blowup=1e8):
     """Run ``optimizer`` on ``problem`` from ``x0`` (default ``problem.start``).
 
-    ``batch_size`` draws a random mini-batch of that many samples for each gradient
-    (problems with data only), from a generator seeded with ``seed``. If the
-    optimizer's ``lr`` is a ``ReduceLROnPlateau``, it is stepped with the loss after
-    every update. A loss above ``blowup * (starting loss + 1)`` counts as diverged
-    (a geometric blow-up long before it overflows). Returns a :class:`Trajectory`.
+    ``steps=0`` gives a trajectory of the starting point alone. ``batch_size`` draws a
+    random mini-batch of that many samples for each gradient (problems with data only),
+    from a generator seeded with ``seed``. If the optimizer's ``lr`` is a
+    ``ReduceLROnPlateau``, it is stepped with the loss after every update. A loss above
+    ``blowup * (starting loss + 1)`` counts as diverged (a geometric blow-up long before
+    it overflows). Returns a :class:`Trajectory`.
     """
-    steps = validate.positive_int(steps, "steps", allow_zero=True)
-    x = np.asarray(problem.start if x0 is None else x0, dtype=float)
+    _check_optimizer(optimizer)
+    _check_problem(problem)
+    x = _validate.point(problem.start if x0 is None else x0, "x0", problem.dim)
+    steps = _validate.positive_int(steps, "steps", allow_zero=True)
+    _validate.positive_int(seed, "seed", allow_zero=True)
+    _validate.positive(blowup, "blowup")
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"name must be a string, got {_validate._shown(name)}")
     if batch_size is not None:
         if not problem.n_samples:
             raise ValueError(f"batch_size needs a problem with data; {problem.name} has none")
-        validate.positive_int(batch_size, "batch_size")
+        _validate.positive_int(batch_size, "batch_size")
         if batch_size > problem.n_samples:
             raise ValueError(f"batch_size must be <= {problem.n_samples} (the number of "
                              f"samples), got {batch_size}")
     rng = np.random.default_rng(seed)
-    plateau = getattr(optimizer.lr, "step", None)
+    plateau = getattr(getattr(optimizer, "lr", None), "step", None)
     if plateau is not None and x.ndim > 1:
         raise ValueError("a ReduceLROnPlateau learning rate follows one run's loss: "
                          f"give a single starting point, not a batch of shape {x.shape}")
@@ -125,7 +171,7 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
             losses.append(loss)
             norms.append(np.linalg.norm(g, axis=-1))
             lrs.append(np.broadcast_to(last["lr"], shape)[..., 0])
-            sizes.append(np.broadcast_to(optimizer.step_size(), shape))
+            sizes.append(np.broadcast_to(last["lr"] / np.asarray(last["scale"]), shape))
             directions.append(np.array(np.broadcast_to(last["direction"], shape)))
             x = x_new
             if not alive.any():
@@ -137,18 +183,21 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
     if not alive.ndim and not alive:  # a single diverged run ends at its last finite point
         n_points -= 1
     shape = np.shape(xs[-1])
-    trajectory = Trajectory(
+
+    def stacked(arrays, tail):
+        return np.stack(arrays) if arrays else np.zeros((0,) + tail)
+
+    return Trajectory(
         name=name or type(optimizer).__name__,
         params=np.stack([np.broadcast_to(p, shape) for p in xs[:n_points]]),
         loss=np.stack([np.broadcast_to(v, shape[:-1]) for v in losses[:n_points]]),
-        grad_norm=np.stack([np.broadcast_to(v, shape[:-1]) for v in norms]),
-        lr=np.stack(lrs) if lrs else np.zeros((0,) + shape[:-1]),
-        step_size=np.stack(sizes) if sizes else np.zeros((0,) + shape),
-        direction=np.stack(directions) if directions else np.zeros((0,) + shape),
+        grad_norm=stacked([np.broadcast_to(v, shape[:-1]) for v in norms], shape[:-1]),
+        lr=stacked(lrs, shape[:-1]),
+        step_size=stacked(sizes, shape),
+        direction=stacked(directions, shape),
         diverged_at=(int(diverged_at) if diverged_at >= 0 else None)
         if not diverged_at.ndim else diverged_at,
     )
-    return trajectory
 
 
 def sweep(make_optimizer, values, problem, x0=None, steps=100, **kwargs):
@@ -158,15 +207,23 @@ def sweep(make_optimizer, values, problem, x0=None, steps=100, **kwargs):
     and returns an optimizer, e.g. ``sweep(lambda lr: Adam(lr=lr), lrs, problem)``.
     The start is shared by all runs. Returns one batched :class:`Trajectory`.
     """
-    values = np.asarray(values, dtype=float)
+    if isinstance(make_optimizer, OptimizerProtocol) or not callable(make_optimizer):
+        raise ValueError("make_optimizer must be a function value -> optimizer, such as "
+                         f"lambda lr: Adam(lr=lr), got {_validate._shown(make_optimizer)}")
+    _check_problem(problem)
+    values = _validate.numbers(values, "values")
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
-    start = np.asarray(problem.start if x0 is None else x0, dtype=float)
+    start = _validate.point(problem.start if x0 is None else x0, "x0", problem.dim)
     start = np.broadcast_to(start, values.shape + (problem.dim,))
     return run(make_optimizer(values[:, None]), problem, start, steps, **kwargs)
 
 
 def compare(optimizers, problem, x0=None, steps=100, **kwargs):
     """Run several optimizers (a dict ``name -> optimizer``) from the same start."""
+    if not isinstance(optimizers, dict):
+        raise ValueError("optimizers must be a dict name -> optimizer, such as "
+                         "{'SGD': SGD(lr=0.1), 'Adam': Adam(lr=0.1)}, got "
+                         f"{_validate._shown(optimizers)}")
     return {name: run(opt, problem, x0, steps, name=name, **kwargs)
             for name, opt in optimizers.items()}

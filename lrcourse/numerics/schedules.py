@@ -1,20 +1,24 @@
 r"""Learning-rate schedules: the third knob, :math:`\eta_t`, of the course's formula.
 
 A schedule is a plain function of the step, ``schedule(t) -> lr``, where ``t`` counts
-the optimizer steps already taken (``t = 0`` for the first step). ``schedule(t)``
-equals PyTorch's ``scheduler.get_last_lr()[0]`` after ``t`` calls of
-``scheduler.step()``; the test suite checks this against ``torch.optim.lr_scheduler``
-to a relative error of 1e-10. Pass ``t`` as an integer or as an integer array, so a
-whole curve is one call::
+the optimizer steps already taken: ``schedule(0)`` is the rate of the first step, which
+moves :math:`\theta_0` to :math:`\theta_1` (the step convention of
+:mod:`lrcourse.numerics`). ``schedule(t)`` equals PyTorch's
+``scheduler.get_last_lr()[0]`` after ``t`` calls of ``scheduler.step()``; the test
+suite checks this against ``torch.optim.lr_scheduler`` to a relative error of 1e-10.
+Pass ``t`` as an integer or as an integer array, so a whole curve is one call::
 
     lr = cosine_annealing_lr(0.1, T_max=100)
     lr(0), lr(50)            # 0.1, 0.05
     lr(np.arange(200))       # the curve, as an array
     Adam(lr=lr)              # an optimizer's lr may be a schedule
 
-Each factory checks its arguments when the schedule is made and uses the argument
-names of its PyTorch counterpart. The values are computed in closed form, where PyTorch
-updates most of them recursively ("chainable" form); the two agree to rounding.
+Schedules are made one way: by the factories below, and combined by
+:func:`with_warmup` (a linear warmup in front of any schedule), :func:`sequential`
+(schedules end to end) and :func:`inverse_time_lr` (Adagrad's ``lr_decay``). Each
+factory checks its arguments when the schedule is made and uses the argument names of
+its PyTorch counterpart. The values are computed in closed form, where PyTorch updates
+most of them recursively ("chainable" form); the two agree to rounding.
 
 :class:`ReduceLROnPlateau` is the one schedule with state: it reads the loss.
 
@@ -23,7 +27,7 @@ Chapter 5 ("Learning-rate scheduling") introduces all of them; chapter 6 compare
 
 import numpy as np
 
-from . import _validate as validate
+from . import _validate
 
 
 class Schedule:
@@ -55,14 +59,14 @@ def _steps(t):
 
 def _increasing(milestones, name):
     """Check a list of positive integers in strictly increasing order."""
-    milestones = [validate.positive_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
+    milestones = [_validate.positive_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
     if any(b <= a for a, b in zip(milestones, milestones[1:])):
         raise ValueError(f"{name} must be strictly increasing, got {milestones!r}")
     return milestones
 
 
 def _decay_factor(gamma):
-    return validate.in_range(gamma, 0.0, 1.0, "gamma", low_open=True, high_open=False)
+    return _validate.in_range(gamma, 0.0, 1.0, "gamma", low_open=True, high_open=False)
 
 
 def constant(lr):
@@ -71,7 +75,7 @@ def constant(lr):
     PyTorch: no scheduler at all. Chapters 1 to 4 use a constant rate; chapter 5 starts
     from it.
     """
-    validate.at_least(lr, 0.0, "lr")
+    _validate.at_least(lr, 0.0, "lr")
     return Schedule(lambda t: lr * np.ones_like(t, dtype=float), "constant", lr=lr)
 
 
@@ -80,8 +84,8 @@ def step_lr(lr, step_size, gamma=0.1):
 
     PyTorch: ``StepLR(optimizer, step_size, gamma)``. Chapter 5.
     """
-    validate.at_least(lr, 0.0, "lr")
-    step_size = validate.positive_int(step_size, "step_size")
+    _validate.at_least(lr, 0.0, "lr")
+    step_size = _validate.positive_int(step_size, "step_size")
     _decay_factor(gamma)
     return Schedule(lambda t: lr * gamma ** (t // step_size), "step_lr",
                     lr=lr, step_size=step_size, gamma=gamma)
@@ -92,7 +96,7 @@ def multistep_lr(lr, milestones, gamma=0.1):
 
     PyTorch: ``MultiStepLR(optimizer, milestones, gamma)``. Chapter 5.
     """
-    validate.at_least(lr, 0.0, "lr")
+    _validate.at_least(lr, 0.0, "lr")
     milestones = _increasing(milestones, "milestones")
     _decay_factor(gamma)
     return Schedule(lambda t: lr * gamma ** np.searchsorted(milestones, t, side="right"),
@@ -105,8 +109,8 @@ def exponential_lr(lr, gamma):
     ``gamma > 1`` gives an exponentially *growing* rate, the learning-rate range test
     of chapter 6. PyTorch: ``ExponentialLR(optimizer, gamma)``. Chapter 5.
     """
-    validate.at_least(lr, 0.0, "lr")
-    validate.positive(gamma, "gamma")
+    _validate.at_least(lr, 0.0, "lr")
+    _validate.positive(gamma, "gamma")
     return Schedule(lambda t: lr * gamma**t, "exponential_lr", lr=lr, gamma=gamma)
 
 
@@ -125,9 +129,9 @@ def cosine_annealing_lr(lr, T_max, eta_min=0.0):
 
     PyTorch: ``CosineAnnealingLR(optimizer, T_max, eta_min)``. Chapter 5.
     """
-    validate.at_least(lr, 0.0, "lr")
-    T_max = validate.positive_int(T_max, "T_max")
-    validate.at_least(eta_min, 0.0, "eta_min")
+    _validate.at_least(lr, 0.0, "lr")
+    T_max = _validate.positive_int(T_max, "T_max")
+    _validate.at_least(eta_min, 0.0, "eta_min")
     if np.any(np.asarray(eta_min) > np.asarray(lr)):
         raise ValueError(f"eta_min must be in [0, lr={lr!r}], got {eta_min!r}")
     return Schedule(
@@ -146,10 +150,10 @@ def linear_lr(lr, start_factor=1 / 3, end_factor=1.0, total_iters=5):
     PyTorch: ``LinearLR(optimizer, start_factor, end_factor, total_iters)``, with its
     ranges: ``start_factor`` in (0, 1], ``end_factor`` in [0, 1]. Chapter 5 (warmup).
     """
-    validate.at_least(lr, 0.0, "lr")
-    validate.in_range(start_factor, 0.0, 1.0, "start_factor", low_open=True, high_open=False)
-    validate.in_range(end_factor, 0.0, 1.0, "end_factor", high_open=False)
-    total_iters = validate.positive_int(total_iters, "total_iters")
+    _validate.at_least(lr, 0.0, "lr")
+    _validate.in_range(start_factor, 0.0, 1.0, "start_factor", low_open=True, high_open=False)
+    _validate.in_range(end_factor, 0.0, 1.0, "end_factor", high_open=False)
+    total_iters = _validate.positive_int(total_iters, "total_iters")
 
     def formula(t):
         ramp = np.minimum(t, total_iters) / total_iters
@@ -190,6 +194,41 @@ def sequential(schedules, milestones):
     return Schedule(formula, "sequential", schedules=schedules, milestones=milestones)
 
 
+def with_warmup(schedule, warmup_steps, start_factor=0.01):
+    r"""``schedule`` after a linear warmup: the one way to add warmup to a schedule.
+
+    .. math::
+
+        \eta_t = \begin{cases}
+          \eta_{\text{peak}} \bigl(f_0 + (1 - f_0)\, t / W\bigr) & t < W \\
+          s(t - W) & W \le t
+        \end{cases}
+        \qquad \eta_{\text{peak}} = s(0)
+
+    with ``W = warmup_steps``, ``f_0 = start_factor`` and ``s = schedule`` (a schedule,
+    or a number for a constant rate). The rate climbs from ``f_0`` times the schedule's
+    first rate to that rate, reached at ``t = W`` (the ``W + 1``-th step), and the
+    schedule then runs from its own ``t = 0``. Warmup on its own ends at the peak rate:
+    only the schedule after it decays.
+
+    PyTorch: ``SequentialLR(optimizer, [LinearLR(optimizer, start_factor, 1.0, W),
+    scheduler], milestones=[W])``. Chapter 5 (why warmup helps Adam early on; Goyal et
+    al., 2017; Liu et al., 2020).
+    """
+    warmup_steps = _validate.positive_int(warmup_steps, "warmup_steps")
+    _validate.in_range(start_factor, 0.0, 1.0, "start_factor", low_open=True, high_open=False)
+    if isinstance(schedule, ReduceLROnPlateau):
+        raise ValueError("schedule cannot be ReduceLROnPlateau: its rate depends on the loss, "
+                         "not on the step")
+    if not callable(schedule):
+        schedule = constant(_validate.at_least(schedule, 0.0, "schedule"))
+    peak = schedule(0)
+    return Schedule(sequential([linear_lr(peak, start_factor, 1.0, warmup_steps), schedule],
+                               [warmup_steps]),
+                    "with_warmup", schedule=schedule, warmup_steps=warmup_steps,
+                    start_factor=start_factor)
+
+
 def warmup_cosine(lr, warmup_steps, total_steps, eta_min=0.0, warmup_start_factor=0.01):
     r"""Linear warmup from ``warmup_start_factor * lr`` to ``lr``, then cosine decay.
 
@@ -203,26 +242,44 @@ def warmup_cosine(lr, warmup_steps, total_steps, eta_min=0.0, warmup_start_facto
 
     with ``W = warmup_steps``, ``T = total_steps``: the peak ``lr`` is reached at
     ``t = W`` and the floor ``eta_min`` at ``t = T``. It is
-    ``sequential([linear_lr(...), cosine_annealing_lr(...)], [W])``.
+    ``with_warmup(cosine_annealing_lr(lr, T - W, eta_min), W, warmup_start_factor)``.
 
     PyTorch: ``SequentialLR(optimizer, [LinearLR(optimizer, warmup_start_factor, 1.0,
-    W), CosineAnnealingLR(optimizer, T - W, eta_min)], milestones=[W])``. Chapter 5
-    (why warmup helps Adam early on; Goyal et al., 2017; Liu et al., 2020).
+    W), CosineAnnealingLR(optimizer, T - W, eta_min)], milestones=[W])``. Chapter 5.
     """
-    warmup_steps = validate.positive_int(warmup_steps, "warmup_steps")
-    total_steps = validate.positive_int(total_steps, "total_steps")
+    warmup_steps = _validate.positive_int(warmup_steps, "warmup_steps")
+    total_steps = _validate.positive_int(total_steps, "total_steps")
     if total_steps <= warmup_steps:
         raise ValueError(f"total_steps must be > warmup_steps = {warmup_steps}, "
                          f"got {total_steps}")
-    validate.in_range(warmup_start_factor, 0.0, 1.0, "warmup_start_factor",
-                   low_open=True, high_open=False)
-    joined = sequential(
-        [linear_lr(lr, warmup_start_factor, 1.0, warmup_steps),
-         cosine_annealing_lr(lr, total_steps - warmup_steps, eta_min)],
-        [warmup_steps])
-    return Schedule(joined, "warmup_cosine", lr=lr, warmup_steps=warmup_steps,
+    _validate.in_range(warmup_start_factor, 0.0, 1.0, "warmup_start_factor",
+                      low_open=True, high_open=False)
+    warmed = with_warmup(cosine_annealing_lr(lr, total_steps - warmup_steps, eta_min),
+                         warmup_steps, warmup_start_factor)
+    return Schedule(warmed, "warmup_cosine", lr=lr, warmup_steps=warmup_steps,
                     total_steps=total_steps, eta_min=eta_min,
                     warmup_start_factor=warmup_start_factor)
+
+
+def inverse_time_lr(lr, lr_decay):
+    r"""Inverse-time decay, Adagrad's ``lr_decay``: :math:`\eta_t = \eta_t' / (1 + t\,d)`.
+
+    ``lr`` is a number or a schedule :math:`\eta_t'`, and ``d = lr_decay``.
+    ``Adagrad(lr, lr_decay=d)`` uses ``inverse_time_lr(lr, d)`` as its rate.
+
+    PyTorch: not a scheduler but ``torch.optim.Adagrad``'s ``lr_decay`` (applied on top
+    of any scheduler). Chapter 2.
+    """
+    _validate.at_least(lr_decay, 0.0, "lr_decay")
+    if isinstance(lr, ReduceLROnPlateau):
+        raise ValueError("lr cannot be ReduceLROnPlateau together with lr_decay: use one "
+                         "of the two")
+    rate = _validate.learning_rate(lr)
+    if callable(rate):
+        return Schedule(lambda t: rate(t) / (1 + t * lr_decay), "inverse_time_lr",
+                        lr=lr, lr_decay=lr_decay)
+    return Schedule(lambda t: rate / (1 + t * lr_decay), "inverse_time_lr",
+                    lr=lr, lr_decay=lr_decay)
 
 
 def inverse_sqrt(lr, warmup_steps):
@@ -240,8 +297,8 @@ def inverse_sqrt(lr, warmup_steps):
     PyTorch: ``LambdaLR(optimizer, lambda t: min((t + 1) / W, (W / (t + 1)) ** 0.5))``.
     Chapter 5.
     """
-    validate.at_least(lr, 0.0, "lr")
-    warmup_steps = validate.positive_int(warmup_steps, "warmup_steps")
+    _validate.at_least(lr, 0.0, "lr")
+    warmup_steps = _validate.positive_int(warmup_steps, "warmup_steps")
 
     def formula(t):
         step = t + 1
@@ -283,21 +340,21 @@ class ReduceLROnPlateau:
                  threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
         if np.ndim(lr) != 0:
             raise ValueError(f"lr must be a single number >= 0, got {lr!r}")
-        self.initial_lr = float(validate.at_least(lr, 0.0, "lr"))
+        self.initial_lr = float(_validate.at_least(lr, 0.0, "lr"))
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.mode, self.threshold_mode = mode, threshold_mode
-        self.factor = validate.in_range(factor, 0.0, 1.0, "factor")
-        self.patience = validate.positive_int(patience, "patience", allow_zero=True)
+        self.factor = _validate.in_range(factor, 0.0, 1.0, "factor")
+        self.patience = _validate.positive_int(patience, "patience", allow_zero=True)
         if threshold_mode == "rel":
-            self.threshold = validate.in_range(threshold, 0.0, 1.0, "threshold")
+            self.threshold = _validate.in_range(threshold, 0.0, 1.0, "threshold")
         else:
-            self.threshold = validate.at_least(threshold, 0.0, "threshold")
-        self.cooldown = validate.positive_int(cooldown, "cooldown", allow_zero=True)
-        self.min_lr = validate.at_least(min_lr, 0.0, "min_lr")
-        self.eps = validate.at_least(eps, 0.0, "eps")
+            self.threshold = _validate.at_least(threshold, 0.0, "threshold")
+        self.cooldown = _validate.positive_int(cooldown, "cooldown", allow_zero=True)
+        self.min_lr = _validate.at_least(min_lr, 0.0, "min_lr")
+        self.eps = _validate.at_least(eps, 0.0, "eps")
         self.reset()
 
     def reset(self):
