@@ -53,8 +53,8 @@ def test_adam_reference_matches_a_run_of_adam():
         theta_opt = opt.step(theta_opt, g)
         theta_ref, m, v = topic._adam_step(theta_ref, g, m, v, t, 0.05, 0.8, 0.99, 1e-6)
     np.testing.assert_allclose(theta_ref, theta_opt, rtol=1e-12)
-    np.testing.assert_allclose(m, opt.state["exp_avg"], rtol=1e-12)
-    np.testing.assert_allclose(v, opt.state["exp_avg_sq"], rtol=1e-12)
+    np.testing.assert_allclose(m, opt.state_dict()["state"]["exp_avg"], rtol=1e-12)
+    np.testing.assert_allclose(v, opt.state_dict()["state"]["exp_avg_sq"], rtol=1e-12)
 
 
 def test_adamw_reference_matches_a_run_of_adamw():

@@ -20,9 +20,10 @@ from ._core import AnswerChecker, FunctionChecker
 
 def _adagrad_step(theta, grad, state_sum, lr=0.01, eps=1e-10):
     """Reference: ``lrcourse.Adagrad`` started from the given accumulator."""
-    opt = Adagrad(lr=lr, eps=eps, initial_accumulator_value=np.asarray(state_sum, float))
+    opt = Adagrad(lr=lr, eps=eps)
+    opt.load_state_dict({"step": 0, "state": {"sum": state_sum}})
     new_theta = opt.step(theta, grad)
-    return new_theta, opt.state["sum"]
+    return new_theta, opt.state_dict()["state"]["sum"]
 
 
 def _step_cases(rng):
@@ -121,10 +122,10 @@ def _adagrad_mean_step(theta, grad, state_sum, t, lr=0.01, eps=1e-10):
     eta * sqrt(t) / (sqrt(s) + eps * sqrt(t)) = eta / (sqrt(s / t) + eps), exactly.
     """
     root_t = np.sqrt(t)
-    opt = Adagrad(lr=lr * root_t, eps=eps * root_t,
-                  initial_accumulator_value=np.asarray(state_sum, float))
+    opt = Adagrad(lr=lr * root_t, eps=eps * root_t)
+    opt.load_state_dict({"step": t - 1, "state": {"sum": state_sum}})
     new_theta = opt.step(theta, grad)
-    return new_theta, opt.state["sum"]
+    return new_theta, opt.state_dict()["state"]["sum"]
 
 
 def _mean_cases(rng):

@@ -20,15 +20,14 @@ from ._core import AnswerChecker, FunctionChecker
 
 def _primed(opt, m, v, t):
     """``opt`` in the state it has after ``t - 1`` steps that left averages ``m`` and ``v``."""
-    opt.t = t - 1
-    opt.direction.state["exp_avg"] = np.array(m, dtype=float)
-    opt.scale.state["exp_avg_sq"] = np.array(v, dtype=float)
+    opt.load_state_dict({"step": t - 1, "state": {"exp_avg": m, "exp_avg_sq": v}})
     return opt
 
 
 def _take_step(opt, theta, grad, m, v, t):
     new = _primed(opt, m, v, t).step(theta, grad)
-    return new, opt.state["exp_avg"], opt.state["exp_avg_sq"]
+    state = opt.state_dict()["state"]
+    return new, state["exp_avg"], state["exp_avg_sq"]
 
 
 def _adam_step(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):

@@ -268,8 +268,7 @@ def _state_floats_per_parameter(optimizer):
     """How many floats ``optimizer`` keeps per parameter, read off its state after a step."""
     x = np.ones(8)
     optimizer.step(x, x)
-    arrays = [v for k, v in optimizer.state.items() if k != "step" and v is not None]
-    return sum(np.size(v) for v in arrays) / x.size
+    return sum(np.size(v) for v in optimizer.state_dict()["state"].values()) / x.size
 
 
 def _adam_gigabytes():
@@ -292,6 +291,7 @@ adam_state_gigabytes = AnswerChecker(
          "they are not free"),
     ],
     hints=[
-        "Look at Adam().state after one step: which arrays have the parameters' shape?",
+        "Look at Adam().state_dict() after one step: which arrays have the parameters' "
+        "shape?",
         "Two arrays of 10**9 float32 numbers each; one float32 takes 4 bytes.",
     ])

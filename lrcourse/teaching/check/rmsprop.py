@@ -18,9 +18,9 @@ from ._core import AnswerChecker, FunctionChecker
 def _rmsprop_step(theta, grad, square_avg, lr=0.01, alpha=0.99, eps=1e-8):
     """Reference: one step of ``lrcourse.RMSprop`` started from the given average."""
     opt = RMSprop(lr=lr, alpha=alpha, eps=eps)
-    opt.scale.state["square_avg"] = np.array(square_avg, dtype=float)
+    opt.load_state_dict({"step": 0, "state": {"square_avg": square_avg}})
     new_theta = opt.step(theta, grad)
-    return new_theta, opt.state["square_avg"]
+    return new_theta, opt.state_dict()["state"]["square_avg"]
 
 
 def _rmsprop_cases(rng):
