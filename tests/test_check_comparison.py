@@ -66,13 +66,42 @@ def test_steps_right_answer_passes():
     assert result.passed and result.status == "passed"
 
 
+def _steps_counting_from_one(losses, target):
+    for t, loss in enumerate(losses, start=1):
+        if loss <= target:
+            return t
+    return -1
+
+
+def _steps_strict(losses, target):
+    for t, loss in enumerate(losses):
+        if loss < target:
+            return t
+    return -1
+
+
+def _steps_len_when_never(losses, target):
+    for t, loss in enumerate(losses):
+        if loss <= target:
+            return t
+    return len(losses)
+
+
+def _steps_none_when_never(losses, target):
+    for t, loss in enumerate(losses):
+        if loss <= target:
+            return t
+
+
 @pytest.mark.parametrize("wrong, cause", [
-    (topic._wrong_steps_off_by_one, "off by one"),
-    (topic._wrong_steps_strict, "< instead of <="),
-    (topic._wrong_steps_len_when_never, "not len(losses)"),
-    (topic._wrong_steps_argmax_only, "all-False array is 0"),
-    (topic._wrong_steps_none_when_never, "not None"),
-    (topic._wrong_steps_last, "last index"),
+    (_steps_counting_from_one, "off by one"),
+    (_steps_strict, "< instead of <="),
+    (_steps_len_when_never, "not len(losses)"),
+    (lambda losses, target: int(np.argmax(np.asarray(losses) <= target)),
+     "all-False array is 0"),
+    (_steps_none_when_never, "not None"),
+    (lambda losses, target: max([t for t, v in enumerate(losses) if v <= target],
+                                default=-1), "last index"),
 ])
 def test_steps_known_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.steps_to_target(wrong), cause)
@@ -84,6 +113,28 @@ def test_steps_not_implemented_and_error(broken, not_implemented):
     assert result.status == "error" and "NameError" in result.message
 
 
+def test_steps_slips_written_by_a_learner(says, line_of):
+    def sorts_in_place(losses, target):
+        losses.sort()  # "the smallest loss first"
+        return _right_steps(losses, target)
+
+    def as_array(losses, target):
+        return np.flatnonzero(np.asarray(losses) <= target)[:1]
+
+    def list_method_on_an_array(losses, target):
+        return losses.index(next(v for v in losses if v <= target))
+
+    def target_first(target, losses):
+        return _right_steps(losses, target)
+
+    says(check.steps_to_target(sorts_in_place), "changed its input losses in place")
+    says(check.steps_to_target(as_array), "shape", "expected shape (), got shape (1,)")
+    result = check.steps_to_target(list_method_on_an_array)
+    assert result.status == "error" and "AttributeError" in result.message
+    assert f"line {line_of(list_method_on_an_array, 'losses.index')}" in result.message
+    says(check.steps_to_target(target_first), "differs")
+
+
 # --------------------------------------------------------- exercise 6.2
 
 
@@ -92,12 +143,20 @@ def test_best_right_answer_passes():
     assert result.passed and result.status == "passed"
 
 
+def _finite(final_losses):
+    final = np.array(final_losses, dtype=float)
+    final[~np.isfinite(final)] = np.inf
+    return final
+
+
 @pytest.mark.parametrize("wrong, cause", [
-    (topic._wrong_best_argmin, "first NaN"),
-    (topic._wrong_best_index, "index of the best run"),
-    (topic._wrong_best_loss, "best final loss"),
-    (topic._wrong_best_max, "largest final loss"),
-    (topic._wrong_best_largest_stable, "largest rate that did not diverge"),
+    (lambda lrs, final: float(lrs[np.argmin(final)]), "first NaN"),
+    (lambda lrs, final: int(np.argmin(_finite(final))), "index of the best run"),
+    (lambda lrs, final: float(np.min(_finite(final))), "best final loss"),
+    (lambda lrs, final: float(lrs[np.argmax(np.where(np.isfinite(final), final, -np.inf))]),
+     "largest final loss"),
+    (lambda lrs, final: float(np.max(np.asarray(lrs)[np.isfinite(final)])),
+     "largest rate that did not diverge"),
 ])
 def test_best_known_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.best_learning_rate(wrong), cause)
@@ -107,6 +166,37 @@ def test_best_not_implemented_and_error(broken, not_implemented):
     assert check.best_learning_rate(not_implemented).status == "not implemented"
     result = check.best_learning_rate(broken)
     assert result.status == "error" and "NameError" in result.message
+
+
+def test_best_slips_written_by_a_learner(says):
+    def replaces_nan_in_place(lrs, final_losses):
+        final_losses[~np.isfinite(final_losses)] = np.inf
+        return float(lrs[np.argmin(final_losses)])
+
+    def float32(lrs, final_losses):
+        return np.float32(_right_best(lrs, final_losses))
+
+    def one_argument(sweep):
+        return sweep
+
+    says(check.best_learning_rate(replaces_nan_in_place), "final_losses in place")
+    says(check.best_learning_rate(float32), "dtype", "float32")
+    says(check.best_learning_rate(one_argument),
+         "Expected: best_learning_rate(lrs, final_losses)")
+
+
+def test_best_partial_credit_for_finite_sweeps_only():
+    checker = check.best_learning_rate
+
+    def ignores_divergence(lrs, final_losses):
+        return float(lrs[np.argmin(final_losses)])
+
+    verdicts = []
+    for case in checker.cases(np.random.default_rng(99)):
+        output, after = checker.run_learner(ignores_divergence, case.args)
+        verdicts.append((case, checker.compare(output, checker.reference(*case.args),
+                                               case.args, after).passed))
+    assert checker.score(verdicts) == checker.parts["finite runs"] == 1
 
 
 # --------------------------------------------------------- exercise 6.3
@@ -126,9 +216,15 @@ def test_sparse_winner_right_answer_passes_in_any_case():
     ("SGD", "no rate reached the target"),
 ])
 def test_sparse_winner_known_mistakes_are_named(wrong, cause, failed_with):
-    if wrong.lower() == check.sparse_minibatch_winner.value().lower():
-        pytest.skip("this optimizer is the measured winner")
+    assert wrong.lower() != check.sparse_minibatch_winner.value().lower()
     failed_with(check.sparse_minibatch_winner(wrong), cause)
+
+
+def test_sparse_winner_misspelt_lists_the_choices(says):
+    result = check.sparse_minibatch_winner("Adagard")
+    says(result, "'Adagard' is not one of the choices", "'SGD', 'Momentum', 'Adagrad', "
+         "'RMSprop', 'Adam', 'AdamW'", "Did you mean 'Adagrad'?")
+    says(check.sparse_minibatch_winner("RMS prop"), "not one of the choices")
 
 
 def test_sparse_winner_not_implemented():
@@ -154,6 +250,11 @@ def test_adam_memory_right_answer_passes():
 ])
 def test_adam_memory_known_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.adam_state_gigabytes(wrong), cause)
+
+
+def test_adam_memory_near_miss_and_shape(says):
+    says(check.adam_state_gigabytes(8.0001), "near miss")
+    says(check.adam_state_gigabytes([4, 4]), "shape")
 
 
 def test_adam_memory_not_implemented():

@@ -6,9 +6,6 @@ import pytest
 from lrcourse import SGD, check, problems, run
 from lrcourse.teaching.check import gradient_descent as topic
 
-# ------------------------------------------------------------------ helpers
-
-
 # ------------------------------------------------------------- exercise 1.1: gd_path
 
 
@@ -50,7 +47,7 @@ def test_gd_path_right_answer_passes():
 
 
 @pytest.mark.parametrize("wrong, cause", [
-    (topic._gd_path_wrong_sign, "goes uphill"),
+    (lambda th, g, lr, n: _right_path(th, g, -lr, n), "goes uphill"),
     (lambda th, g, lr, n: _right_path(th, g, lr, n)[1:], "begin with theta0"),
     (lambda th, g, lr, n: _right_path(th, g, lr, n + 1), "one step too many"),
     (lambda th, g, lr, n: np.array([th - k * lr * g(th) for k in range(n + 1)]),
@@ -67,6 +64,81 @@ def test_gd_path_not_implemented_and_errors(broken, not_implemented):
     result = check.gd_path(broken)
     assert result.status == "error" and "NameError" in result.message
     assert check.gd_path(42).status == "failed"
+
+
+# -------------------------------------------- exercise 1.1: a learner's slips
+
+
+def test_gd_path_in_place_update_of_theta0_fails(says):
+    def gd_path(theta0, grad, lr, steps):
+        path = [theta0.copy()]
+        for _ in range(steps):
+            theta0 -= lr * grad(theta0)
+            path.append(theta0.copy())
+        return np.array(path)
+
+    says(check.gd_path(gd_path), "changed its input theta0 in place")
+
+
+def test_gd_path_off_by_one_in_the_loop_is_named(failed_with):
+    def gd_path(theta0, grad, lr, steps):
+        path = [theta0]
+        for _ in range(1, steps):
+            path.append(path[-1] - lr * grad(path[-1]))
+        return np.array(path)
+
+    failed_with(check.gd_path(gd_path), "one step too few")
+
+
+def test_gd_path_list_of_rows_with_an_extra_axis_says_shape(says):
+    def gd_path(theta0, grad, lr, steps):
+        path = [theta0]
+        for _ in range(steps):
+            path.append(path[-1] - lr * grad(path[-1]))
+        return np.array([path])
+
+    says(check.gd_path(gd_path), "wrong shape", "expected shape (1, 2), got shape (1, 1, 2)")
+
+
+def test_gd_path_float32_says_dtype(says):
+    def gd_path(theta0, grad, lr, steps):
+        path = np.zeros((steps + 1, len(theta0)), dtype=np.float32)
+        path[0] = theta0
+        for k in range(steps):
+            path[k + 1] = path[k] - lr * grad(path[k])
+        return path
+
+    says(check.gd_path(gd_path), "dtype", "float32")
+
+
+def test_gd_path_near_miss_says_how_near(says):
+    def gd_path(theta0, grad, lr, steps):
+        path = [theta0]
+        for _ in range(steps):
+            path.append(path[-1] - round(lr, 3) * grad(path[-1]))
+        return np.array(path)
+
+    says(check.gd_path(gd_path), "near miss", "relative error of 1e-07")
+
+
+def test_gd_path_error_in_the_gradient_call_points_at_the_learners_line(line_of):
+    def gd_path(theta0, grad, lr, steps):
+        path = [theta0]
+        for _ in range(steps):
+            path.append(path[-1] - lr * grad(path[-1][0]))
+        return np.array(path)
+
+    result = check.gd_path(gd_path)
+    assert result.status == "error", result.message
+    assert f"line {line_of(gd_path, 'grad(path[-1][0])')}" in result.message, result.message
+    assert "problems.py" not in result.message
+
+
+def test_gd_path_arguments_in_another_order_still_need_four(says):
+    def gd_path(theta0, grad, steps):
+        return np.array([theta0])
+
+    says(check.gd_path(gd_path), "Expected: gd_path(theta0, grad, lr, steps)")
 
 
 # ------------------------------------------------- exercise 1.2: classify_critical_point
@@ -109,10 +181,35 @@ def test_classify_accepts_any_capitalisation():
     assert check.classify_critical_point(lambda h, tol=1e-8: _right_classify(h, tol).upper())
 
 
+def _by_diagonal(hessian, tol=1e-8):
+    d = np.diag(hessian)
+    if d.max() > tol and d.min() < -tol:
+        return "saddle"
+    return "minimum" if d.min() > tol else "maximum" if d.max() < -tol else "degenerate"
+
+
+def _by_determinant(hessian, tol=1e-8):
+    det = np.linalg.det(hessian)
+    if abs(det) <= tol:
+        return "degenerate"
+    if det < 0:
+        return "saddle"
+    return "minimum" if np.trace(hessian) > 0 else "maximum"
+
+
+def _zero_counts_as_positive(hessian, tol=1e-8):
+    ev = np.linalg.eigvalsh(hessian)
+    if ev.min() >= -tol:
+        return "minimum"
+    if ev.max() <= tol:
+        return "maximum"
+    return "saddle"
+
+
 @pytest.mark.parametrize("wrong, cause", [
-    (topic._classify_by_diagonal, "diagonal entries are not the curvatures"),
-    (topic._classify_by_determinant, "2x2 matrices only"),
-    (topic._classify_zero_as_positive, "zero eigenvalue was counted as positive"),
+    (_by_diagonal, "diagonal entries are not the curvatures"),
+    (_by_determinant, "2x2 matrices only"),
+    (_zero_counts_as_positive, "zero eigenvalue was counted as positive"),
     (lambda h, tol=1e-8: _right_classify(h, 0.0), "compared with 0 instead of tol"),
 ])
 def test_classify_known_mistakes_are_named(wrong, cause, failed_with):
@@ -135,6 +232,36 @@ def test_classify_not_implemented_and_errors(broken, not_implemented):
     result = check.classify_critical_point(broken)
     assert result.status == "error" and "NameError" in result.message
     assert check.classify_critical_point("saddle").status == "failed"
+
+
+def test_classify_misspelt_word_lists_the_choices(says):
+    def classify_critical_point(hessian, tol=1e-8):
+        ev = np.linalg.eigvalsh(hessian)
+        if ev.max() > tol and ev.min() < -tol:
+            return "saddle point"
+        return _right_classify(hessian, tol)
+
+    says(check.classify_critical_point(classify_critical_point),
+         "'saddle point' is not one of the choices", "'minimum', 'maximum', 'saddle', "
+         "'degenerate'", "Did you mean 'saddle'?")
+
+
+def test_classify_in_place_change_of_the_hessian_fails(says):
+    def classify_critical_point(hessian, tol=1e-8):
+        hessian[np.abs(hessian) < tol] = 0.0
+        return _right_classify(hessian, tol)
+
+    says(check.classify_critical_point(classify_critical_point), "hessian in place")
+
+
+def test_classify_error_points_at_the_learners_line(line_of):
+    def classify_critical_point(hessian, tol=1e-8):
+        ev = np.linalg.eigvalsh(hessian[0])
+        return "saddle" if ev.min() < 0 < ev.max() else "minimum"
+
+    result = check.classify_critical_point(classify_critical_point)
+    assert result.status == "error", result.message
+    assert f"line {line_of(classify_critical_point, 'eigvalsh')}" in result.message
 
 
 # ------------------------------------------------- exercise 1.3: largest_stable_lr
@@ -174,6 +301,11 @@ def test_stable_lr_not_implemented_and_other_answers():
     assert check.largest_stable_lr(None).status == "not implemented"
     result = check.largest_stable_lr(0.3)
     assert result.status == "failed" and "likely cause" not in result.message
+
+
+def test_stable_lr_near_miss_and_shape(says):
+    says(check.largest_stable_lr(0.0995), "near miss")
+    says(check.largest_stable_lr(np.array([0.1, 4.0])), "shape")
 
 
 def test_chapter_one_checkers_are_registered():

@@ -81,16 +81,58 @@ def test_warmup_numpy_answer_passes():
     assert check.warmup_cosine_lr(with_numpy).passed
 
 
+def _learner(warmup, cosine, after_the_end):
+    """A learner's schedule, one branch per part of the exercise."""
+
+    def warmup_cosine_lr(t, peak, warmup_steps, total_steps, floor=0.0):
+        W, T = warmup_steps, total_steps
+        if t < W:
+            return warmup(t, peak, W)
+        if t <= T:
+            return cosine(t, peak, W, T, floor)
+        return after_the_end(t, peak, W, T, floor)
+
+    return warmup_cosine_lr
+
+
+def _warmup(t, peak, W):
+    return peak * (t + 1) / W
+
+
+def _cosine(t, peak, W, T, floor):
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * (t - W) / (T - W)))
+
+
+def _floor(t, peak, W, T, floor):
+    return floor
+
+
 @pytest.mark.parametrize("wrong, cause", [
-    (topic._wrong_warmup_from_zero, "off by one in the warmup"),
-    (topic._wrong_warmup_short_of_peak, "never reaches the peak"),
-    (topic._wrong_cosine_whole_horizon, "whole horizon"),
-    (topic._wrong_no_floor, "the floor is missing"),
-    (topic._wrong_floor_added, "on top of the full cosine"),
-    (topic._wrong_no_clamp, "climbs back up"),
+    (_learner(lambda t, peak, W: peak * t / W, _cosine, _floor), "off by one in the warmup"),
+    (_learner(lambda t, peak, W: peak * (t + 1) / (W + 1), _cosine, _floor),
+     "never reaches the peak"),
+    (_learner(_warmup, lambda t, peak, W, T, floor: floor + 0.5 * (peak - floor) * (
+        1 + math.cos(math.pi * t / T)), _floor), "whole horizon"),
+    (_learner(_warmup, lambda t, peak, W, T, floor: _cosine(t, peak, W, T, 0.0),
+              lambda *a: 0.0), "the floor is missing"),
+    (_learner(_warmup, lambda t, peak, W, T, floor: floor + _cosine(t, peak, W, T, 0.0),
+              _floor), "on top of the full cosine"),
+    (_learner(_warmup, _cosine, _cosine), "climbs back up"),
 ])
 def test_warmup_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.warmup_cosine_lr(wrong), cause)
+
+
+def test_warmup_one_wrong_part_costs_only_its_point():
+    """As a grader scores it: the cases of each part, judged outside the learner's code."""
+    checker = check.warmup_cosine_lr
+    wrong = _learner(_warmup, _cosine, lambda *a: 0.0)  # forgets the floor after T
+    verdicts = []
+    for case in checker.cases(np.random.default_rng(2024)):
+        output, after = checker.run_learner(wrong, case.args)
+        verdict = checker.compare(output, checker.reference(*case.args), case.args, after)
+        verdicts.append((case, verdict.passed))
+    assert checker.score(verdicts) == 2 and checker.points == 3
 
 
 def test_warmup_mistakes_written_independently_are_named(failed_with):
@@ -129,19 +171,70 @@ def test_warmup_not_a_function():
     assert check.warmup_cosine_lr(0.1).status == "failed"
 
 
+def test_warmup_slips_written_by_a_learner(says, line_of):
+    def as_array(t, peak, warmup_steps, total_steps, floor=0.0):
+        return np.array([_right_warmup_cosine(t, peak, warmup_steps, total_steps, floor)])
+
+    def float32(t, peak, warmup_steps, total_steps, floor=0.0):
+        return np.float32(_right_warmup_cosine(t, peak, warmup_steps, total_steps, floor))
+
+    def rounded_pi(t, peak, warmup_steps, total_steps, floor=0.0):
+        W, T = warmup_steps, total_steps
+        if t < W:
+            return peak * (t + 1) / W
+        if t > T:
+            return floor
+        return floor + 0.5 * (peak - floor) * (1 + math.cos(3.1416 * (t - W) / (T - W)))
+
+    def no_floor_argument(t, peak, warmup_steps, total_steps):
+        return _right_warmup_cosine(t, peak, warmup_steps, total_steps)
+
+    def divides_by_zero(t, peak, warmup_steps, total_steps, floor=0.0):
+        W, T = warmup_steps, total_steps
+        progress = (t - W) / (T - T)
+        return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
+
+    says(check.warmup_cosine_lr(as_array), "shape", "expected shape (), got shape (1,)")
+    says(check.warmup_cosine_lr(float32), "dtype", "float32")
+    says(check.warmup_cosine_lr(rounded_pi), "near miss", "relative error of 1e-07")
+    says(check.warmup_cosine_lr(no_floor_argument),
+         "Expected: warmup_cosine_lr(t, peak, warmup_steps, total_steps, floor=0.0)")
+    result = check.warmup_cosine_lr(divides_by_zero)
+    assert result.status == "error" and "ZeroDivisionError" in result.message
+    assert f"line {line_of(divides_by_zero, '(T - T)')}" in result.message
+
+
 # --------------------------------------------------------- exercise 5.2
 
 
+def _burst_by_hand(lr):
+    """The first loss 100 times above the best so far, found with a plain loop."""
+    tr = run(AdagradMean(lr=lr), problems.curved_ravine(), steps=600)
+    best = np.inf
+    for t, loss in enumerate(tr.loss):
+        best = min(best, loss)
+        if loss > 100 * best:
+            return t
+    return -1
+
+
+def _first_unstable_by_hand(lr):
+    problem = problems.curved_ravine()
+    tr = run(AdagradMean(lr=lr), problem, steps=600)
+    limit = 2 / problem.info["curvatures"][1]
+    return next(t for t, size in enumerate(tr.step_size[:, 1]) if size > limit)
+
+
 def test_burst_right_answer_passes():
-    result = check.mean_form_burst_step(check.mean_form_burst_step.value())
+    result = check.mean_form_burst_step(_burst_by_hand(0.1))
     assert result.passed and result.status == "passed"
 
 
 @pytest.mark.parametrize("wrong, cause", [
-    (lambda: topic._first_burst(0.2), "the chapter's setting"),
-    (lambda: topic._first_unstable_step(0.1), "first exceeds 2 / h2"),
-    (lambda: check.mean_form_burst_step.value() - 1, "off by one"),
-    (lambda: check.mean_form_burst_step.value() + 1, "off by one"),
+    (lambda: _burst_by_hand(0.2), "the chapter's setting"),
+    (lambda: _first_unstable_by_hand(0.1), "first exceeds 2 / h2"),
+    (lambda: _burst_by_hand(0.1) - 1, "off by one"),
+    (lambda: _burst_by_hand(0.1) + 1, "off by one"),
 ])
 def test_burst_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.mean_form_burst_step(wrong()), cause)
@@ -152,9 +245,9 @@ def test_burst_not_implemented():
     assert result.status == "not implemented" and not result.passed
 
 
-def test_burst_wrong_type_fails_without_raising():
-    result = check.mean_form_burst_step("soon")
-    assert result.status == "failed"
+def test_burst_wrong_type_fails_without_raising(says):
+    says(check.mean_form_burst_step("soon"), "expected a number, got the text 'soon'")
+    says(check.mean_form_burst_step(np.array([_burst_by_hand(0.1)])), "shape")
 
 
 # --------------------------------------------------------- exercise 5.3
@@ -202,6 +295,10 @@ def test_plateau_mistake_values_are_distinct():
 
 def test_plateau_not_implemented():
     assert check.plateau_final_lr(...).status == "not implemented"
+
+
+def test_plateau_near_miss_says_so(says):
+    says(check.plateau_final_lr(0.0250001), "near miss")
 
 
 def test_plateau_unknown_wrong_answer_has_no_cause():

@@ -164,7 +164,7 @@ def _what(x):
     if isinstance(x, (tuple, list)):
         return f"a {type(x).__name__} of {len(x)} values"
     if isinstance(x, np.ndarray):
-        return f"an array of shape {x.shape}" if x.ndim else "a 0-d array"
+        return f"an array of shape {x.shape}" if x.ndim else "a number"
     if isinstance(x, (numbers.Number, np.number)):
         return "a number"
     return f"a {type(x).__name__}"
