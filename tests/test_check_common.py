@@ -106,6 +106,12 @@ def test_numpy_integer_selects_a_hint(capsys):
 # ------------------------------------------------------------------ one verdict
 
 
+def test_a_checker_on_its_own_says_how_to_use_it():
+    assert repr(check.gd_path) == ("<checker of Exercise 1.1 (gradient descent by hand): "
+                                   "check.gd_path(gd_path) checks your answer, "
+                                   "check.gd_path.hint() gives a hint>")
+
+
 def test_result_displays_nothing_more_in_ipython():
     result = check.adagrad_distance(1.0)
     data, metadata = DisplayFormatter().format(result)
@@ -128,6 +134,10 @@ def test_verdict_shows_once_in_a_real_kernel_with_and_without_semicolon():
         nbformat.v4.new_code_cell("check.adagrad_step(adagrad_step);"),
         nbformat.v4.new_code_cell("check.adagrad_distance(2.0)"),
         nbformat.v4.new_code_cell("check.adagrad_step.hint()"),
+        nbformat.v4.new_code_cell("def adagrad_step(theta, grad, state_sum, lr=0.01, eps=1e-10):\n"
+                                  "    new_sum = state_sum + grad**2\n"
+                                  "    return theta - lr * grad / np.sqrt(new_sum, eps), new_sum\n"
+                                  "check.adagrad_step(adagrad_step)"),
     ])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
 
@@ -141,6 +151,9 @@ def test_verdict_shows_once_in_a_real_kernel_with_and_without_semicolon():
         assert shown(cell).count(verdict) == 1, cell.outputs
         assert not any(o.output_type == "execute_result" for o in cell.outputs), cell.outputs
     assert shown(nb.cells[4]).count("Hint 1 of 3") == 1
+    error = shown(nb.cells[5])
+    assert error.count("your code raised an error") == 1
+    assert "Cell In[6], line 3" in error and "np.sqrt(new_sum, eps)" in error, error
 
 
 # ------------------------------------------------------------------ grading interface

@@ -203,9 +203,8 @@ def test_best_partial_credit_for_finite_sweeps_only():
 
 
 def test_sparse_winner_right_answer_passes_in_any_case():
-    winner = check.sparse_minibatch_winner.value()
-    assert check.sparse_minibatch_winner(winner).passed
-    assert check.sparse_minibatch_winner(f"  {winner.upper()} ").passed
+    assert check.sparse_minibatch_winner("Adagrad").passed  # what chapter 6 measures
+    assert check.sparse_minibatch_winner("  ADAGRAD ").passed
 
 
 @pytest.mark.parametrize("wrong, cause", [

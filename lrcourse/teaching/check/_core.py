@@ -50,11 +50,12 @@ A :class:`FunctionChecker` (the learner writes a function) adds:
     changed in place fails the case.
 ``score(verdicts) -> points earned``
     ``verdicts`` are ``(case, passed)`` pairs; a case that raised or never ran counts as
-    not passed.
+    not passed, and a part none of whose cases ran earns nothing.
 
 An :class:`AnswerChecker` (the learner gives a value) adds ``value()`` (the expected
 answer) and ``compare(answer, expected) -> Verdict``, whose message never shows the
-expected value.
+expected value; the answer earns ``points`` when the verdict passes. Answers are
+numbers, arrays, words or tuples of them, so they travel out of a sandbox as data.
 
 Every notebook check is also appended, as one JSON line, to the file named by the
 environment variable ``LRCOURSE_GRADE_LOG`` when it is set.
@@ -246,8 +247,9 @@ def difference(actual, expected, *, rtol, atol, choices=None, reveal=True, stric
                 return diff
         return None
     e = _numeric(expected)
-    if e is None:  # an object the reference returns as is: compare by equality
-        return None if actual == expected else f"{name}: expected {expected!r}, got {actual!r}"
+    if e is None:
+        raise TypeError(f"a reference returned {_what(expected)}; checkers compare numbers, "
+                        "arrays, words, None and tuples of them")
     a = _numeric(actual)
     if a is None:
         return f"{name}: expected {_what(np.asarray(expected))}, got {_what(actual)}"
@@ -313,7 +315,7 @@ def _is_library(filename):
         path = str(Path(filename).resolve())
     except (OSError, ValueError):
         return False
-    return path.startswith(_LIBRARY_DIRS)
+    return any(path == d or path.startswith(d + os.sep) for d in _LIBRARY_DIRS)
 
 
 def _cell_label(filename):
@@ -388,11 +390,9 @@ class Checker:
                 + ("; the last one is the most explicit" if left == 1 else ""))
         print(f"Hint {n} of {total} for {self.title}: {self.hints[n - 1]}\n   ({more})")
 
-    def score(self, verdicts):
-        """Points earned from ``(case, passed)`` pairs: each part whose cases all passed."""
-        failed = {case.part for case, passed in verdicts if not passed}
-        seen = {case.part for case, _ in verdicts}
-        return sum(p for part, p in self.parts.items() if part in seen and part not in failed)
+    def __repr__(self):
+        return (f"<checker of {self.title}: check.{self.name}({self.learner_name}) checks "
+                f"your answer, check.{self.name}.hint() gives a hint>")
 
     def _report(self, status, detail):
         head = {
@@ -479,6 +479,12 @@ class FunctionChecker(Checker):
             for i, out in enumerate(self.outputs):
                 diff = diff.replace(f"the {_ordinal(i)} returned value", out)
         return diff
+
+    def score(self, verdicts):
+        """Points earned from ``(case, passed)`` pairs: each part whose cases all passed."""
+        failed = {case.part for case, passed in verdicts if not passed}
+        seen = {case.part for case, _ in verdicts}
+        return sum(p for part, p in self.parts.items() if part in seen and part not in failed)
 
     def compare(self, output, expected, args, args_after=None):
         """Judge one case: a pure function of the learner's output and the reference's."""
