@@ -245,7 +245,7 @@ def test_adagrad_lr_known_mistakes_are_named(wrong, cause, failed_with):
 
 
 def test_adagrad_lr_near_miss_and_shape(says):
-    says(check.rmsprop_adagrad_lr(3.0), "near miss")  # 0.1 / sqrt(0.001) rounded
+    says(check.rmsprop_adagrad_lr(3.1), "near miss")  # 0.1 / sqrt(0.001), badly rounded
     says(check.rmsprop_adagrad_lr(np.array([3.16, 3.16])), "shape")
 
 
