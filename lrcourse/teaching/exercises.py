@@ -8,6 +8,8 @@ hand-graded exercise may declare its points in the exercise cell's metadata
 (``{"lrcourse": {"points": 2}}``), else they are left for the instructor to set.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -8,7 +8,13 @@ on standard input). Inside, the runner caps CPU time, memory, file size and the 
 of processes; outside, a wall-clock timeout kills the whole sandbox, and its output is
 read up to a cap. When the sandbox process dies, the kernel kills every process left in
 it (``--die-with-parent`` and the PID namespace), so nothing keeps running.
+
+The cap on processes is the kernel's ``RLIMIT_NPROC``, which the kernel does not apply
+to root; when grading runs as root, each sandbox is also put in a cgroup of its own with
+``pids.max`` (cgroup v2, or v1's ``pids`` hierarchy), removed after the run.
 """
+
+from __future__ import annotations
 
 import os
 import selectors
@@ -122,7 +128,8 @@ def command(argv, *, binds=(), overlays=(), env=None, cwd="/tmp/work"):
     for host, inside in overlays:
         cmd += ["--ro-bind", str(host), str(inside)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--dir", "/tmp/home", "--dir", cwd, "--chdir", cwd, "--clearenv",
+            "--dir", "/tmp/home", "--dir", cwd, "--remount-ro", "/", "--chdir", cwd,
+            "--clearenv",
             "--setenv", "HOME", "/tmp/home", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "TMPDIR", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/home/.ipython",
             "--setenv", "MPLBACKEND", "Agg", "--setenv", "PYTHONHASHSEED", "0"]
@@ -134,6 +141,35 @@ def command(argv, *, binds=(), overlays=(), env=None, cwd="/tmp/work"):
     return cmd + ["--", *argv]
 
 
+def _pids_cgroup(limit):
+    """A new cgroup allowing ``limit`` tasks, or None (not root, or no pids controller)."""
+    if os.geteuid() != 0:
+        return None
+    v2 = Path("/sys/fs/cgroup")
+    controllers = v2 / "cgroup.controllers"
+    bases = ([v2] if controllers.exists() and "pids" in controllers.read_text().split()
+             else []) + [v2 / "pids"]
+    for base in bases:
+        if not (base / "cgroup.procs").exists():
+            continue
+        try:
+            group = Path(tempfile.mkdtemp(prefix="lrcourse-sandbox-", dir=base))
+            (group / "pids.max").write_text(str(limit))
+            return group
+        except OSError:
+            continue
+    return None
+
+
+def _remove_cgroup(group):
+    for _ in range(50):  # the kernel empties it as the sandbox's processes are reaped
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def run(cmd, stdin_bytes, limits):
     """Run a sandbox command line, feed it ``stdin_bytes``, read its output with caps.
 
@@ -142,6 +178,9 @@ def run(cmd, stdin_bytes, limits):
     drained and dropped, so a flood of output costs neither memory nor a hang.
     """
     start = time.monotonic()
+    group = _pids_cgroup(limits.processes + 32)  # the runner's own threads come on top
+    if group is not None:  # enter the cgroup first, so everything started inherits it
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(group), *cmd]
     with tempfile.TemporaryFile() as feed:
         feed.write(stdin_bytes)
         feed.seek(0)
@@ -179,6 +218,8 @@ def run(cmd, stdin_bytes, limits):
     finally:
         sel.close()
         _kill(proc)
+        if group is not None:
+            _remove_cgroup(group)
     return Outcome(bytes(kept[proc.stdout]), bytes(kept[proc.stderr]),
                    None if timed_out else proc.returncode, timed_out, truncated,
                    time.monotonic() - start)

@@ -165,6 +165,13 @@ def suspicious(tree):
             for mod in mods:
                 if mod.split(".")[0] in _MODULES:
                     reasons.append(f"imports {mod}")
+            if isinstance(node, ast.ImportFrom) and node.module in ("os", "sys"):
+                risky = _OS if node.module == "os" else _SYS
+                reasons += [f"imports {node.module}.{a.name}" for a in node.names
+                            if a.name in risky or a.name == "*"]
+            if isinstance(node, ast.Import):
+                reasons += [f"imports {a.name} as {a.asname}" for a in node.names
+                            if a.asname and a.name in ("os", "sys")]
                 if mod.startswith(("lrcourse.teaching", "lrcourse.check")) and not (
                         isinstance(node, ast.ImportFrom) and all(
                             a.name == "check" for a in node.names)):
@@ -177,7 +184,8 @@ def suspicious(tree):
                     node.args[1], ast.Constant):
             reasons.append("calls getattr() with a computed name")
         elif isinstance(node, ast.Attribute):
-            base = node.value.id if isinstance(node.value, ast.Name) else None
+            base = node.value.id if isinstance(node.value, ast.Name) else (
+                node.value.attr if isinstance(node.value, ast.Attribute) else None)
             if node.attr.startswith("__") and node.attr.endswith("__") and \
                     node.attr not in _DUNDER_OK:
                 reasons.append(f"uses .{node.attr}")
