@@ -42,6 +42,44 @@ BAD_OPTIMIZERS = [
     (lambda: lrcourse.Adagrad(lr_decay=-0.1), "lr_decay must be >= 0"),
     (lambda: lrcourse.Adagrad(initial_accumulator_value=-1),
      "initial_accumulator_value must be >= 0"),
+    (lambda: lrcourse.RMSpropLecture(alpha=1.0), "alpha must be in [0.0, 1.0)"),
+    (lambda: lrcourse.RMSpropLecture(lr=-1), "lr must be >= 0"),
+]
+
+# What a learner is likely to type: strings, booleans, classes and factories where a
+# number or a schedule belongs, misplaced pairs, flags given as strings.
+LIKELY_SLIPS = [
+    (lambda: lrcourse.Adam(lr="0.1"), "lr must be a number, got '0.1' (a str)"),
+    (lambda: lrcourse.SGD(lr=True), "lr must be a number, got True (a bool)"),
+    (lambda: lrcourse.Adam(lr=None), "lr must be a number"),
+    (lambda: lrcourse.Adam(lr=[0.1, "0.2"]), "lr must be a number"),
+    (lambda: lrcourse.Adam(lr=S.cosine_annealing_lr),
+     "calling cosine_annealing_lr(0) failed"),
+    (lambda: lrcourse.Adam(lr=S.ReduceLROnPlateau), "got the class ReduceLROnPlateau"),
+    (lambda: lrcourse.Adam(lr=lambda t: -0.1), "lr(0) must be >= 0"),
+    (lambda: lrcourse.Adam(betas=0.9), "betas must be a pair such as (0.9, 0.999)"),
+    (lambda: lrcourse.Adam(betas="0.9, 0.999"), "betas must be a pair"),
+    (lambda: lrcourse.Adam(betas=(0.9, 0.999, 0.9)), "betas must be a pair"),
+    (lambda: lrcourse.Adam(betas=(0.9, "0.999")), "betas[1] must be a number"),
+    (lambda: lrcourse.Adam(betas=(0.999, 1)), "betas[1] must be in [0.0, 1.0)"),
+    (lambda: lrcourse.Adam(betas=(True, 0.999)), "betas[0] must be a number"),
+    (lambda: lrcourse.Adam(amsgrad="yes"), "amsgrad must be True or False"),
+    (lambda: lrcourse.Adam(amsgrad=1), "amsgrad must be True or False"),
+    (lambda: lrcourse.RMSprop(centered="False"), "centered must be True or False"),
+    (lambda: lrcourse.SGD(momentum=0.9, nesterov="True"), "nesterov must be True or False"),
+    (lambda: lrcourse.RMSprop(alpha=0.99, eps="1e-8"), "eps must be a number"),
+    (lambda: lrcourse.Adagrad(lr_decay=False), "lr_decay must be a number"),
+    (lambda: lrcourse.Adam(weight_decay=float("inf")), "weight_decay must be finite"),
+    (lambda: lrcourse.Adam(eps=np.nan), "eps must be finite"),
+    (lambda: lrcourse.Adam(lr=0.1).step([1.0, "a"], [0.0, 1.0]),
+     "params must be an array of numbers"),
+    (lambda: lrcourse.Adam(lr=0.1).step(np.zeros(2), None), "grads must be an array"),
+    (lambda: lrcourse.Adam(lr=np.full((3, 1), 0.1), betas=(np.full(4, 0.9), 0.999)).step(
+        np.zeros((3, 2)), np.ones((3, 2))),
+     "betas[0] has shape (4,), which does not fit params of shape (3, 2)"),
+    (lambda: S.with_warmup(S.cosine_annealing_lr(0.1, 10), 2.5),
+     "warmup_steps must be an integer"),
+    (lambda: S.step_lr(0.1, True), "step_size must be an integer"),
 ]
 
 
@@ -107,7 +145,7 @@ BAD_PLATEAUS = [
 ]
 
 
-@pytest.mark.parametrize("make, message", BAD_OPTIMIZERS + BAD_SCHEDULES)
+@pytest.mark.parametrize("make, message", BAD_OPTIMIZERS + BAD_SCHEDULES + LIKELY_SLIPS)
 def test_bad_argument_is_named_with_its_range(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
@@ -122,13 +160,17 @@ def test_bad_plateau_argument_is_named_with_its_range(kwargs, message):
 @pytest.mark.parametrize("make", [
     lambda: lrcourse.SGD(lr=0.1), lambda: lrcourse.Adagrad(), lambda: lrcourse.RMSprop(),
     lambda: lrcourse.Adam(), lambda: lrcourse.AdamW(), lambda: lrcourse.AdagradMean(),
+    lambda: lrcourse.RMSpropLecture(),
 ])
 def test_shape_mismatch_between_params_and_grads(make):
     opt = make()
     with pytest.raises(ValueError, match=re.escape("grads has shape (3,) but params has "
                                                    "shape (2,); they must match")):
         opt.step(np.zeros(2), np.ones(3))
-    assert opt.state["step"] == 0, "a rejected step does not count"
+    with pytest.raises(ValueError, match=re.escape("grads has shape () but params has "
+                                                   "shape (2,)")):
+        opt.step(np.zeros(2), 1.0)
+    assert opt.state_dict()["step"] == 0, "a rejected step does not count"
 
 
 def test_the_error_shows_the_bad_value():

@@ -77,36 +77,33 @@ def flag(x, name):
 
 def pair(x, name):
     """Check that ``x`` is a pair ``(a, b)``; return it as a tuple."""
-    if isinstance(x, (str, bytes)) or np.ndim(x) == 0 and not isinstance(x, (tuple, list)):
-        raise ValueError(f"{name} must be a pair such as (0.9, 0.999), got {_shown(x)}")
-    try:
-        a, b = x
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair such as (0.9, 0.999), got {_shown(x)}") from None
-    return a, b
+    if isinstance(x, (tuple, list)) and len(x) == 2 or (
+            isinstance(x, np.ndarray) and x.shape[:1] == (2,)):
+        return x[0], x[1]
+    raise ValueError(f"{name} must be a pair such as (0.9, 0.999), got {_shown(x)}")
 
 
-def learning_rate(lr):
+def learning_rate(lr, name="lr"):
     """A learning rate is a number >= 0, an array of them, or a schedule ``t -> lr``.
 
     A schedule is tried once at ``t = 0``, so that passing the factory instead of a
     schedule (``lr=schedules.cosine_annealing_lr``) fails here, not at the first step.
     """
     if isinstance(lr, type):
-        raise ValueError(f"lr must be a number or a schedule, got the class {lr.__name__}; "
-                         f"create one, e.g. lr={lr.__name__}(0.1)")
+        raise ValueError(f"{name} must be a number or a schedule, got the class "
+                         f"{lr.__name__}; create one, e.g. {name}={lr.__name__}(0.1)")
     if not callable(lr):
-        return at_least(lr, 0.0, "lr")
+        return at_least(lr, 0.0, name)
     try:
         first = lr(0)
     except Exception as error:  # any failure here means: not a schedule t -> lr
-        name = getattr(lr, "__name__", type(lr).__name__)
+        called = getattr(lr, "__name__", type(lr).__name__)
         raise ValueError(
-            f"lr must be a number or a schedule t -> lr, but calling {name}(0) failed "
+            f"{name} must be a number or a schedule t -> lr, but calling {called}(0) failed "
             f"({type(error).__name__}: {error}); pass a schedule made by a factory, e.g. "
-            f"lr=schedules.cosine_annealing_lr(0.1, T_max=100), not the factory itself"
+            f"{name}=schedules.cosine_annealing_lr(0.1, T_max=100), not the factory itself"
         ) from None
-    at_least(first, 0.0, "lr(0)")
+    at_least(first, 0.0, f"{name}(0)")
     return lr
 
 

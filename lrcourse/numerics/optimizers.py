@@ -228,12 +228,14 @@ class Optimizer:
 
 
 def _array(x, name):
+    """``x`` as a float array; NaN passes (a diverging run), text and ``None`` do not."""
     try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got "
-                         f"{_validate._shown(x)}") from None
-    return arr
+        arr = np.asarray(x) if x is not None else np.asarray(x, dtype=object)
+    except ValueError:  # a ragged list
+        arr = np.asarray(None, dtype=object)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be an array of numbers, got {_validate._shown(x)}")
+    return arr.astype(float, copy=False)
 
 
 def _flat(arguments):

@@ -220,8 +220,8 @@ def with_warmup(schedule, warmup_steps, start_factor=0.01):
     if isinstance(schedule, ReduceLROnPlateau):
         raise ValueError("schedule cannot be ReduceLROnPlateau: its rate depends on the loss, "
                          "not on the step")
-    if not callable(schedule):
-        schedule = constant(_validate.at_least(schedule, 0.0, "schedule"))
+    if not callable(_validate.learning_rate(schedule, "schedule")):
+        schedule = constant(schedule)
     peak = schedule(0)
     return Schedule(sequential([linear_lr(peak, start_factor, 1.0, warmup_steps), schedule],
                                [warmup_steps]),
