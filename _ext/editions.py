@@ -1,0 +1,135 @@
+"""The English and Chinese editions of the book, built from the same sources.
+
+English is the source language; the Chinese edition swaps every message through the
+gettext catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/build_book.py`` builds both).
+This extension does three things:
+
+* **Outputs stay as computed.** What a notebook cell prints or displays (a table made by
+  ``IPython.display.Markdown``, a printed number) is not a message to translate: its text
+  changes whenever a result does. Figure captions and image alt text, which the chapter
+  writes, remain messages.
+* **A translation is complete or the build fails.** In a build whose ``language`` is not
+  English, a message without a translation (new, changed, or marked fuzzy after the
+  English changed) is reported with its page and line, and the build ends with an
+  error, with or without ``-W``.
+* **Each page links to itself in the other edition** (English at the site's root,
+  Chinese under ``zh/``), as a visible link and as ``<link rel="alternate">``.
+"""
+
+import os
+
+from docutils import nodes
+from sphinx.errors import ExtensionError
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
+from sphinx.util.nodes import extract_messages
+
+logger = logging.getLogger(__name__)
+
+SOURCE_LANGUAGE = "en"
+#: language -> (folder under the English site, name of the edition in its own language)
+EDITIONS = {"en": ("", "English"), "zh_CN": ("zh/", "中文")}
+
+
+def _is_output_text(node):
+    """Text inside a cell's output, other than a figure caption or legend."""
+    inside_output = inside_caption = False
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, (nodes.caption, nodes.legend)):
+            inside_caption = True
+        if isinstance(parent, nodes.container) and "cell_output" in parent.get("classes", []):
+            inside_output = True
+        parent = parent.parent
+    return inside_output and not inside_caption
+
+
+class OutputsAreNotMessages(SphinxTransform):
+    """Mark computed output text and notebook metadata untranslatable.
+
+    Runs before Sphinx's Locale transform (priority 20).
+    """
+
+    default_priority = 15
+
+    def apply(self, **kwargs):
+        for node in self.document.findall(nodes.TextElement):
+            if not isinstance(node, nodes.caption) and _is_output_text(node):
+                node["translatable"] = False
+        # A notebook's own metadata, read as the front matter's field list (later the
+        # docinfo), is data, not text.
+        for front_matter in self.document.findall(nodes.field_list):
+            if front_matter.parent is self.document:
+                for node in front_matter.findall(nodes.TextElement):
+                    node["translatable"] = False
+
+
+class UntranslatedMessages(SphinxTransform):
+    """After the Locale transform: report every message that kept its English text."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs):
+        if self.config.language == SOURCE_LANGUAGE:
+            return
+        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        _, has_catalog = init_locale(dirs, self.config.language, domain)
+        if has_catalog:
+            missing = [node for node in self.document.findall(nodes.Element)
+                       if node.get("translated") is False]
+        else:
+            missing = [node for node, _ in extract_messages(self.document)]
+        for node in missing:
+            text = " ".join(node.astext().split())
+            logger.warning("untranslated message: %s", text[:100], location=node,
+                           type="i18n", subtype="untranslated")
+        self.env.metadata[self.env.docname]["untranslated"] = len(missing)
+
+
+def _fail_if_incomplete(app, exception):
+    if exception is not None or app.config.language == SOURCE_LANGUAGE:
+        return
+    if app.builder.format != "html":
+        return
+    counts = {doc: meta.get("untranslated", 0) for doc, meta in app.env.metadata.items()}
+    missing = {doc: n for doc, n in counts.items() if n}
+    if missing:
+        pages = ", ".join(f"{doc} ({n})" for doc, n in sorted(missing.items()))
+        raise ExtensionError(
+            f"the {app.config.language} edition has untranslated or fuzzy messages: {pages}. "
+            "Run `make translations` and translate the messages it flags.")
+
+
+def other_edition_url(pagename, language):
+    """Relative URL of the same page in every other edition, by language."""
+    here, _ = EDITIONS.get(language, EDITIONS[SOURCE_LANGUAGE])
+    up = "../" * (pagename.count("/") + here.count("/"))
+    return {lang: f"{up}{folder}{pagename}.html"
+            for lang, (folder, _) in EDITIONS.items() if lang != language}
+
+
+def _add_switch(app, pagename, templatename, context, doctree):
+    if app.builder.format != "html" or doctree is None:
+        return
+    language = app.config.language or SOURCE_LANGUAGE
+    links, alternates = [], []
+    for lang, url in other_edition_url(pagename, language).items():
+        code = lang.replace("_", "-")
+        label = EDITIONS[lang][1]
+        links.append(f'<a class="edition-link" href="{url}" hreflang="{code}" '
+                     f'lang="{code}">{label}</a>')
+        alternates.append(f'<link rel="alternate" hreflang="{code}" href="{url}" />')
+    context["body"] = (f'<p class="edition-switch">{" · ".join(links)}</p>\n'
+                       + context.get("body", ""))
+    context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
+
+
+def setup(app):
+    app.add_transform(OutputsAreNotMessages)
+    app.add_transform(UntranslatedMessages)
+    app.connect("build-finished", _fail_if_incomplete)
+    app.connect("html-page-context", _add_switch)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
