@@ -12,7 +12,13 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 from lrcourse import check
-from lrcourse.teaching.check import AnswerChecker, Case, FunctionChecker, Verdict
+from lrcourse.teaching.check import (
+    AnswerChecker,
+    Case,
+    FunctionChecker,
+    Verdict,
+    describe_exception,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKERS = sorted(check.REGISTRY.values(), key=lambda c: (c.chapter, c.title))
@@ -225,6 +231,27 @@ def test_compare_reports_an_input_changed_in_place_without_running_anything():
     verdict = checker.compare(expected, expected, args, after)
     assert not verdict.passed and "state_sum in place" in verdict.message
     assert checker.compare(expected, expected, args).passed
+
+
+def test_compare_accepts_a_gradient_sent_back_as_none():
+    checker = check.gd_path
+    case = checker.cases(np.random.default_rng(0))[2]
+    expected = checker.reference(*case.args)
+    theta0, _, lr, steps = case.args
+    assert checker.compare(expected, expected, case.args, (theta0.copy(), None, lr, steps)).passed
+    verdict = checker.compare(expected, expected, case.args, (theta0 + 1, None, lr, steps))
+    assert "theta0 in place" in verdict.message
+
+
+def test_describe_exception_runs_where_the_learner_ran():
+    def learner(x):
+        return np.linalg.inv(x)
+
+    try:
+        learner(np.zeros((2, 2)))
+    except Exception as exc:
+        text = describe_exception(exc)
+    assert "LinAlgError" in text and "return np.linalg.inv(x)" in text and "in learner" in text
 
 
 @pytest.mark.parametrize("checker", [c for c in CHECKERS if isinstance(c, AnswerChecker)],

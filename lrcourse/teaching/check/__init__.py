@@ -6,7 +6,15 @@ and answers in plain words; ``check.<exercise>.hint()`` prints the next hint. Se
 """
 
 from . import adagrad, adam, comparison, gradient_descent, rmsprop, schedules
-from ._core import REGISTRY, AnswerChecker, Case, FunctionChecker, Result, Verdict
+from ._core import (
+    REGISTRY,
+    AnswerChecker,
+    Case,
+    FunctionChecker,
+    Result,
+    Verdict,
+    describe_exception,
+)
 
 
 def __getattr__(name):
@@ -24,5 +32,5 @@ def for_chapter(chapter):
 
 
 __all__ = ["REGISTRY", "AnswerChecker", "Case", "FunctionChecker", "Result", "Verdict",
-           "for_chapter",
+           "describe_exception", "for_chapter",
            "adagrad", "adam", "comparison", "gradient_descent", "rmsprop", "schedules"]

@@ -25,8 +25,9 @@ attributes of every checker (``check.REGISTRY`` maps ``name`` to the checker, an
     (``check.<name>(<learner_name>)`` is the notebook's call).
 ``points``, ``parts``
     ``parts`` maps each independently scored part of the exercise to its points
-    (``{"whole": 1}`` unless declared); ``points = sum(parts.values())``. A part earns
-    its points when every case of that part passes: ``score(verdicts)``.
+    (``{"whole": 1}`` unless declared); ``points = sum(parts.values())``. Of the
+    exercises, ``warmup_cosine_lr`` (warmup, cosine, after the end) and
+    ``best_learning_rate`` (finite runs, diverged runs) have several parts.
 
 A :class:`FunctionChecker` (the learner writes a function) adds:
 
@@ -47,10 +48,16 @@ A :class:`FunctionChecker` (the learner writes a function) adds:
 ``compare(output, expected, args, args_after=None) -> Verdict``
     A pure function: whether the output is right, what differs in plain words, and the
     likely cause (a known mistake). ``args_after`` is optional; with it, an input
-    changed in place fails the case.
+    changed in place fails the case. Only its arrays, lists and numbers are compared,
+    so a sandbox may send the other entries (a problem's gradient) back as ``None``.
+    Outputs are numbers, arrays, words, ``None`` or tuples of them: plain data that
+    leaves a sandbox without pickle.
 ``score(verdicts) -> points earned``
     ``verdicts`` are ``(case, passed)`` pairs; a case that raised or never ran counts as
     not passed, and a part none of whose cases ran earns nothing.
+
+``Case``, ``Verdict`` and ``describe_exception`` are importable from
+``lrcourse.teaching.check``.
 
 An :class:`AnswerChecker` (the learner gives a value) adds ``value()`` (the expected
 answer) and ``compare(answer, expected) -> Verdict``, whose message never shows the
@@ -430,6 +437,8 @@ class FunctionChecker(Checker):
     choices : the valid words, when the function answers with a word.
     rtol, atol : tolerance of the comparison (arrays, numbers, or tuples of them).
     seed : the seed of the cases drawn in a notebook.
+    learner_name, points, parts : see the module's documentation; ``parts`` maps each
+        independent part to its points, and every case names its part.
     """
 
     def __init__(self, name, reference, cases, *, title, chapter, mistakes=(), hints=(),
