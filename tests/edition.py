@@ -69,3 +69,10 @@ def learner_copy(nb):
         c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])
         and "check." in c.source)]
     return nb
+
+
+def student_copy(path):
+    """The student edition of a chapter notebook, as a learner receives it."""
+    from lrcourse.teaching.edition import student_notebook
+
+    return student_notebook(read(path))

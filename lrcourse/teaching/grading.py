@@ -250,7 +250,7 @@ class Grader:
                        "file_size": 64 * 1024**2, "processes": 64},
             "cell_seconds": self.timeout, "call_seconds": min(CALL_SECONDS, self.timeout),
         }
-        limits = sandbox.Limits(wall=self.timeout + 15)
+        limits = sandbox.Limits(wall=self.timeout + 5)  # and a few seconds to start
         outcome = sandbox.run(self._command(), pickle.dumps(request), limits)
         report["seconds"] = round(outcome.seconds, 2)
         answer = _parse(outcome, report)
