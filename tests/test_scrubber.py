@@ -238,7 +238,10 @@ def test_race_frames_bars_are_the_step_sizes_on_a_log_scale(race_frames):
         spread = np.abs(np.log10(sizes[:, None] / sizes[None, :])) > 0.3
         assert spread.any()
         factors = per_decade[spread]
-        assert np.all(factors > 0) and np.ptp(factors) < 0.02 * np.mean(factors) + 1, t
+        # one factor (to the rounding of 0.1 px over at least 0.3 decades), and a decade
+        # is tall enough to see: the axis spans a few decades over a couple hundred pixels
+        assert np.min(factors) > 20 and np.ptp(factors) < 1.0, (t, factors)
+        assert max(r[3] for r in rects) > 30  # the tallest bar is more than a sliver
 
 
 def test_race_frames_say_the_step_sizes_and_a_divergence():
