@@ -116,7 +116,8 @@ class Problem:
         """The Hessian at ``x`` times the vector ``v``, exactly (no finite differences).
 
         ``x`` and ``v`` broadcast against each other (shape ``(..., d)``); the result has
-        their common shape. This is all an iterative eigensolver needs, e.g.
+        their common shape. ``idx`` (problems with data) takes the Hessian of the
+        mini-batch loss. This is all an iterative eigensolver needs, e.g.
         ``scipy.sparse.linalg.eigsh`` on a ``LinearOperator`` whose ``matvec`` is
         ``lambda v: problem.hvp(x, v)``, without ever forming the ``d x d`` matrix.
         """
