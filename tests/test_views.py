@@ -95,6 +95,21 @@ def test_path_view_draws_the_path_and_loss_gap_of_the_run():
     assert not is_red(view.text.get_color())
 
 
+def test_the_loss_panel_shows_the_gap_to_the_minimum_loss():
+    """On least squares the minimum loss is not 0: the panel must subtract it."""
+    problem = problems.linear_regression()
+    X, y = problem.info["X"], problem.info["y"]
+    best = np.linalg.lstsq(X, y, rcond=None)[0]
+    lowest = np.mean((X @ best - y) ** 2)
+    theta, gaps = np.array(problem.start, dtype=float), []
+    for _ in range(21):  # gradient descent written out: grad = 2/n X^T (X theta - y)
+        gaps.append(np.mean((X @ theta - y) ** 2) - lowest)
+        theta = theta - 0.1 * 2 / len(y) * X.T @ (X @ theta - y)
+    view = PathView(problem, ["SGD"], 20).show([run(SGD(lr=0.1), problem, steps=20)])
+    assert lowest > 0.5  # the noise: a panel showing the loss itself would be off by this
+    assert np.allclose(view.curves[0][0].get_ydata(), gaps, rtol=1e-6)
+
+
 def test_path_view_shows_a_prefix_up_to_a_step():
     points, *_ = hand("Adagrad", 1.0, 30)
     view = PathView(RAVINE, ["Adagrad"], 30).show([run(Adagrad(lr=1.0), RAVINE, steps=30)],
