@@ -10,9 +10,9 @@ BOOK_OPTS := --all
 MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
 
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
-# Spread tests over the cores (pytest-xdist); tests of one xdist_group stay on one
-# worker, so a group's shared fixture (Binder's environment) is built once.
-XDIST := -n auto --dist loadgroup
+# Spread tests over the cores (pytest-xdist). Each module, or class, runs whole on one
+# worker, so a module's shared fixture (the student edition) is built once.
+XDIST := -n auto --dist loadscope
 # Tests that need the built website; they run after build-strict.
 SITE_TESTS := tests/browser tests/test_launch_urls.py
 NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS))
@@ -58,19 +58,20 @@ book: $(VENV)/.book-deps
 	@echo "The website is in _build/html. Open _build/html/index.html in a browser,"
 	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
 
-# Two independent lines of work share the cores: the test suite (one pytest run over
-# both cores) and the website (built, then tested in a browser). Each line's output is
-# printed when it finishes.
+# Independent lines of work share the cores: the test suite (one pytest run over the
+# cores), Binder's environment (mostly installing) and the website (built, then tested
+# in a browser). Each line's output is printed when it finishes; a failing line does
+# not stop the others.
 test: $(VENV)/.test-deps
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint checks site
+	$(MAKE) --no-print-directory --keep-going -j3 --output-sync=target lint checks binder site
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
 
-# Every test that does not need the built website: unit, property and reference tests,
-# the portability runs and Binder's environment.
+# Every test that needs neither the built website nor Binder's environment: unit,
+# property and reference tests, checkers, student edition, grading, portability runs.
 checks: $(VENV)/.test-deps
-	$(PYTEST) tests $(XDIST) $(NOT_SITE)
+	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder"
 
 unit: $(VENV)/.test-deps
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability"

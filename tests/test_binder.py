@@ -28,8 +28,7 @@ NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 KERNEL = "lrcourse-binder-test"
 PIP_STEP = re.compile(r"^RUN \$\{KERNEL_PYTHON_PREFIX\}/bin/pip install (.+)$", re.M)
 
-# The environment and its notebook runs stay on one test worker: built once, used in turn.
-pytestmark = [pytest.mark.binder, pytest.mark.xdist_group("binder")]
+pytestmark = pytest.mark.binder
 
 
 @pytest.fixture(scope="module")

@@ -107,8 +107,19 @@ def test_one_thread_setting_gives_one_thread():
     assert blas and all(threads == 1 for _, _, threads in blas), blas
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("setting", SETTINGS)
-def test_notebook_holds_under(setting, notebook):
-    run = execute(notebook, env=_env(SETTINGS[setting]))
-    assert run.returncode == 0, failure(notebook, run, f"under {setting} ({SETTINGS[setting]})")
+class NotebooksUnder:
+    """Every chapter notebook under one setting. Each setting is a class of its own, so
+    that test workers (``--dist loadscope``) take the settings side by side."""
+
+    setting: str
+
+    @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+    def test_notebook_holds(self, notebook):
+        overrides = SETTINGS[self.setting]
+        run = execute(notebook, env=_env(overrides))
+        assert run.returncode == 0, failure(notebook, run, f"under {self.setting} ({overrides})")
+
+
+for _setting in SETTINGS:
+    _name = "TestUnder" + _setting.title().replace("-", "")
+    globals()[_name] = type(_name, (NotebooksUnder,), {"setting": _setting})
