@@ -64,9 +64,6 @@ answer) and ``compare(answer, expected) -> Verdict``, whose message never shows 
 expected value; the answer earns ``points`` when the verdict passes. Answers are
 numbers, arrays, words or tuples of them, so they travel out of a sandbox as data.
 
-Every notebook check is also appended, as one JSON line, to the file named by the
-environment variable ``LRCOURSE_GRADE_LOG`` when it is set.
-
 Building a checker
 ------------------
 ``FunctionChecker(name, reference, cases, title=..., chapter=..., mistakes=[(wrong,
@@ -80,7 +77,6 @@ import copy
 import difflib
 import inspect
 import itertools
-import json
 import numbers
 import os
 import sysconfig
@@ -357,7 +353,7 @@ def describe_exception(exc):
 
 
 class Checker:
-    """Common parts: a name, a chapter, points, hints, reporting and the grade log."""
+    """Common parts: a name, a chapter, points, hints and reporting."""
 
     def __init__(self, name, *, title, chapter, hints=(), learner_name=None, points=1,
                  parts=None):
@@ -410,14 +406,8 @@ class Checker:
         }[status]
         tail = "" if status == "passed" else f"\n   (call check.{self.name}.hint() for a hint)"
         message = head + (f"\n{detail}" if detail else "") + tail
-        result = Result(self.name, status == "passed", status, message)
-        log = os.environ.get("LRCOURSE_GRADE_LOG")
-        if log:
-            with open(log, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"exercise": self.name, "passed": result.passed,
-                                    "status": status, "message": message}) + "\n")
         print(message)
-        return result
+        return Result(self.name, status == "passed", status, message)
 
 
 def _as_case(case):
