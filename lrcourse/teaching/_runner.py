@@ -95,6 +95,8 @@ class _Deferred(types.ModuleType):
     """A module that imports itself when one of its attributes is first read."""
 
     def __getattr__(self, attr):
+        if attr.startswith("__") and attr != "__path__":  # a scan of sys.modules (inspect)
+            raise AttributeError(attr)
         return getattr(_load(self.__name__), attr)
 
 
@@ -351,6 +353,7 @@ def main():
     config = Config()
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config)
+    shell.showtraceback = lambda *args, **kwargs: None  # nobody reads it; it costs time
     import numpy  # noqa: F401  (its threads start before the process cap)
 
     _defer(_DEFERRED)
