@@ -4,7 +4,8 @@ An update is what happens when a learner moves a slider of ``lrcourse.interactiv
 re-run the optimizer for 300 steps and redraw the contour figure (Agg backend, the
 contour bitmap reused, the new path and loss curve drawn on top, PNG-encoded for the
 widget). The race update only redraws (its runs are computed once). Run alone with
-``python -m bench.interactive``; ``python -m bench`` runs it with the others.
+``python -m bench.interactive`` (it also prints where an update's time goes);
+``python -m bench`` runs it with the others.
 """
 
 import sys
@@ -14,26 +15,51 @@ import matplotlib
 matplotlib.use("Agg")
 
 from bench.engine import best_time  # noqa: E402
-from lrcourse import SGD, Adagrad, Adam, problems  # noqa: E402
+from lrcourse import SGD, Adagrad, Adam, problems, run  # noqa: E402
 
 BUDGET = 0.100  # seconds
+STEPS = 300
+
+
+def _explorer():
+    from lrcourse.figures.interactive import LogRange, explorer
+
+    box = explorer(lambda lr: Adam(lr=lr), problems.linear_regression(),
+                   {"lr": LogRange(1e-3, 1.0, 0.1)}, steps=STEPS)
+    box.keep[0].value = 1  # shown, as a frontend would: the figure exists from here on
+    return box, box.children[0].children[0].children[0], box.children[1]
 
 
 def explorer_update():
     """Adam on the linear-regression data (100 samples): slider move -> 300 steps -> redraw."""
     try:
-        from lrcourse.figures.interactive import LogRange, explorer
+        box, slider, image = _explorer()
     except ImportError:
         return None
-    box = explorer(lambda lr: Adam(lr=lr), problems.linear_regression(),
-                   {"lr": LogRange(1e-3, 1.0, 0.1)}, steps=300)
-    slider = box.children[0].children[0].children[0]
     values = iter([0.05, 0.1] * 100)
+    pictures = []
 
     def move():
         slider.value = next(values)
+        pictures.append(image.value)
 
-    return "interactive update: 300 steps + redraw", best_time(move, repeat=10), BUDGET, 1.0
+    seconds = best_time(move, repeat=10)
+    if len(set(pictures[-2:])) != 2:  # a move that drew nothing would time nothing
+        raise RuntimeError("the slider moved but the picture did not change")
+    return "interactive update: 300 steps + redraw", seconds, BUDGET, 1.0
+
+
+def explorer_parts():
+    """Where an update's time goes: the run, drawing the lines, encoding the PNG."""
+    try:
+        box, _, _ = _explorer()
+    except ImportError:
+        return None
+    view, problem = box.views[0], problems.linear_regression()
+    trajectory = run(Adam(lr=0.1), problem, steps=STEPS)
+    return {"run (numerics)": best_time(lambda: run(Adam(lr=0.1), problem, steps=STEPS), 10),
+            "redraw (blit)": best_time(lambda: view.show([trajectory]), 10),
+            "PNG encode": best_time(view.png, 10)}
 
 
 def race_update():
@@ -66,6 +92,9 @@ def main():
         name, ours, budget, _ = result
         print(f"{name:40s} {ours * 1e3:7.1f} ms   budget {budget * 1e3:.0f} ms   "
               f"ratio {ours / budget:.2f} of the budget ({budget / ours:.1f}x headroom)")
+    parts = explorer_parts()
+    if parts:
+        print("  of which: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in parts.items()))
 
 
 if __name__ == "__main__":
