@@ -21,9 +21,7 @@ parameters of every shape (a number, a vector, a matrix, a batch of runs).
 ``AdagradMean`` and ``RMSpropLecture`` are the lecture notes' forms, which PyTorch
 does not have.
 
-The protocol
-------------
-What the runner, the figures and the exercise checkers use from an optimizer is
+**The protocol.** What the runner, the figures and the exercise checkers use from an optimizer is
 written down as :class:`OptimizerProtocol`; every optimizer here follows it::
 
     opt = Adam(lr=0.1)
@@ -87,6 +85,10 @@ class OptimizerProtocol(Protocol):
 class Optimizer:
     """One update rule assembled from a direction, a scale and a learning rate.
 
+    It follows :class:`OptimizerProtocol`. ``state`` is a flat read-only snapshot for
+    looking at (``{"step": t, "exp_avg": ..., ...}``, ``None`` for a buffer not made
+    yet); ``state_dict`` / ``load_state_dict`` save and restore.
+
     Parameters
     ----------
     lr : float, array or callable
@@ -102,10 +104,6 @@ class Optimizer:
         of the gradient.
     step_momentum : Momentum, optional
         Momentum applied to the scaled step ``m_t / sigma_t`` (RMSprop's ``momentum``).
-
-    It follows :class:`OptimizerProtocol`. ``state`` is a flat read-only snapshot for
-    looking at (``{"step": t, "exp_avg": ..., ...}``, ``None`` for a buffer not made
-    yet); ``state_dict`` / ``load_state_dict`` save and restore.
     """
 
     def __init__(self, lr, direction, scale, *, weight_decay=0.0,

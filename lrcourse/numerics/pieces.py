@@ -286,7 +286,7 @@ class RootMovingAverage(Piece):
             np.maximum(vmax, v, out=vmax)
             v = vmax
         root = np.sqrt(v)
-        if self.debias:
-            root /= np.sqrt(1 - self.alpha**t)
+        if self.debias:  # times the reciprocal: a multiplication is cheaper than a division
+            root *= 1 / np.sqrt(1 - self.alpha**t)
         root += self.eps
         return root
