@@ -234,10 +234,10 @@ def test_race_frames_bars_are_the_step_sizes_on_a_log_scale(race_frames):
         assert np.allclose(bottoms, bottoms[0], atol=TOL)  # one baseline
         # heights on a log axis: the pixel gap between two bar tops is proportional
         # to the log of their ratio, with one factor for the whole frame
-        per_decade = (tops[:, None] - tops[None, :]) / -np.log10(sizes[:, None] / sizes[None, :])
-        spread = np.abs(np.log10(sizes[:, None] / sizes[None, :])) > 0.3
+        decades = np.log10(sizes[:, None] / sizes[None, :])
+        spread = np.abs(decades) > 0.3
         assert spread.any()
-        factors = per_decade[spread]
+        factors = (tops[None, :] - tops[:, None])[spread] / decades[spread]
         # one factor (to the rounding of 0.1 px over at least 0.3 decades), and a decade
         # is tall enough to see: the axis spans a few decades over a couple hundred pixels
         assert np.min(factors) > 20 and np.ptp(factors) < 1.0, (t, factors)
