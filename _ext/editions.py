@@ -7,7 +7,8 @@ This extension does three things:
 * **Outputs stay as computed.** What a notebook cell prints or displays (a table made by
   ``IPython.display.Markdown``, a printed number) is not a message to translate: its text
   changes whenever a result does. Figure captions and image alt text, which the chapter
-  writes, remain messages.
+  writes, remain messages. The API reference's entries, generated from the docstrings,
+  stay in English as the code does.
 * **A translation is complete or the build fails.** In a build whose ``language`` is not
   English, a message without a translation (new, changed, or marked fuzzy after the
   English changed) is reported with its page and line, and the build ends with an
@@ -19,6 +20,7 @@ This extension does three things:
 import os
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
@@ -57,6 +59,14 @@ class OutputsAreNotMessages(SphinxTransform):
     def apply(self, **kwargs):
         for node in self.document.findall(nodes.TextElement):
             if not isinstance(node, nodes.caption) and _is_output_text(node):
+                node["translatable"] = False
+        # The API reference is generated from lrcourse's docstrings, which are code
+        # documentation in English; the page's own prose is translated.
+        for description in self.document.findall(addnodes.desc):
+            for node in description.findall(nodes.TextElement):
+                node["translatable"] = False
+        for node in self.document.findall(nodes.TextElement):
+            if "docstring of " in (node.source or ""):
                 node["translatable"] = False
         # A notebook's own metadata, read as the front matter's field list (later the
         # docinfo), is data, not text.
