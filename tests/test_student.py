@@ -6,11 +6,22 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 from edition import CHAPTERS, ROOT, public_lines, read, solution_fragments
 
 from lrcourse import check
-from lrcourse.teaching.edition import stub_code, student_cells, write_edition
+from lrcourse.teaching.edition import (
+    MARKER,
+    EditionError,
+    build_command,
+    build_env,
+    course_repository,
+    stub_code,
+    student_cells,
+    write_edition,
+)
+from lrcourse.teaching.exercises import exercises
 
 
 def md(text, **meta):
@@ -77,9 +88,8 @@ def edition(tmp_path_factory):
     """The student edition, written and built once for this module."""
     out = tmp_path_factory.mktemp("student")
     write_edition(ROOT, out)
-    jb = ROOT / ".venv" / "bin" / "jupyter-book"
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(out), "--all"]
-    build = subprocess.run(cmd, capture_output=True, text=True, cwd=out)
+    build = subprocess.run(build_command(out), capture_output=True, text=True, cwd=out,
+                           env=build_env(out))
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return out
 
@@ -119,15 +129,15 @@ def test_student_site_renders_no_solution_block(edition):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_student_notebook_runs_and_every_checker_says_not_implemented(edition, chapter):
-    from lrcourse.teaching.grading import grade
-
-    report = grade(edition / "chapters" / chapter.name, timeout=120)
-    expected = {c.name for c in check.REGISTRY.values()
-                if c.chapter == report["chapter"]}
-    assert expected, f"{chapter.name}: no checkers registered"
-    assert not report["errors"], report["errors"]
-    statuses = {e["exercise"]: e["status"] for e in report["exercises"]}
-    assert statuses == dict.fromkeys(expected, "not implemented")
+    """The website was built by executing the student notebooks with the sealed checkers."""
+    html = (edition / "_build" / "html" / "chapters" / f"{chapter.stem}.html").read_text(
+        encoding="utf-8")
+    nb = read(chapter)
+    number = nb.metadata["lrcourse"]["chapter"]
+    for checker in check.for_chapter(number):
+        title = checker.title.replace("'", "&#x27;")
+        assert f"… {title}: not yet implemented." in html, checker.name
+        assert f"✓ {title}" not in html
 
 
 def test_make_student_entry_point(tmp_path):
@@ -137,3 +147,118 @@ def test_make_student_entry_point(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (out / "chapters").glob("*.ipynb")) == [
         p.name for p in CHAPTERS]
+
+
+# ------------------------------------------------------------------ a repository of its own
+
+
+def _files(out):
+    """Every text file of the student repository, the built website included."""
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and "mathjax" not in path.parts and path.suffix not in {
+                ".png", ".svg", ".woff", ".woff2", ".ttf", ".eot", ".ico", ".pickle",
+                ".doctree", ".gif", ".jpg"}:
+            yield path, path.read_text(encoding="utf-8", errors="ignore")
+
+
+def test_student_repository_is_complete(edition):
+    for name in ("requirements.txt", "runtime.txt", "_config.yml", "_toc.yml", "README.md",
+                 "pyproject.toml", "lrcourse/__init__.py", "lrcourse/teaching/check/__init__.py"):
+        assert (edition / name).is_file(), name
+    assert (edition / "runtime.txt").read_text().startswith("python-3.")
+    assert (edition / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
+    for tool in ("grade.py", "student.py", "teaching/grading.py", "teaching/sandbox.py",
+                 "teaching/edition.py"):
+        assert not (edition / "lrcourse" / tool).exists(), tool
+    assert not list((edition / "lrcourse" / "teaching" / "check").glob("*.py"))[1:]
+
+
+def test_student_site_has_no_instructors_page_and_points_at_the_student_repository(edition):
+    course = course_repository(ROOT)
+    student = f"{course}-student"
+    html = edition / "_build" / "html"
+    assert not list(html.rglob("instructors*"))
+    assert "instructors" not in (edition / "_toc.yml").read_text()
+    page = (html / "chapters" / "02_adagrad.html").read_text(encoding="utf-8")
+    assert f"{student}" in page
+    assert "mybinder.org/v2/gh/" + student.removeprefix("https://github.com/") in page
+    for path, text in _files(edition):
+        assert f"{course}/" not in text and f"{course}.git" not in text and f'{course}"' \
+            not in text, f"{path.relative_to(edition)} links the full course"
+
+
+def test_no_answer_or_hidden_input_in_any_file(edition):
+    from lrcourse.teaching.grading import plan
+
+    secrets = set()
+    for chapter in CHAPTERS:
+        secrets |= solution_fragments(read(chapter), public_lines())
+    for checker in check.REGISTRY.values():
+        if isinstance(checker, check.AnswerChecker):
+            value = checker.value()
+            if isinstance(value, float) and len(repr(value)) > 6:
+                secrets |= {repr(value), f"{value:.6g}"}
+    for number in sorted({c.chapter for c in check.REGISTRY.values()}):
+        for task in plan(number, seed=12345).tasks:
+            for case, expected in zip(task.cases, task.expected):
+                if case.description.startswith("random"):
+                    first = next((a for a in case.args if isinstance(a, np.ndarray)
+                                  and a.size), None)
+                    if first is not None:
+                        secrets.add(repr(float(first.ravel()[0])))
+                out = expected[0] if isinstance(expected, tuple) else expected
+                if isinstance(out, np.ndarray) and out.size and out.dtype.kind == "f":
+                    secrets.add(repr(float(out.ravel()[-1])))
+    leaks = []
+    for path, text in _files(edition):
+        escaped = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        leaks += [f"{path.relative_to(edition)}: {s}" for s in secrets
+                  if len(s) >= 8 and (s in text or s in escaped)]
+    assert not leaks, "answers in the student edition:\n" + "\n".join(leaks[:20])
+
+
+def test_every_exercise_has_a_place_for_the_answer(edition):
+    for chapter in CHAPTERS:
+        nb = read(edition / "chapters" / chapter.name)
+        found = exercises(nb)
+        assert found
+        for ex, nxt in zip(found, found[1:] + [None]):
+            cells = nb.cells[ex.index + 1:nxt.index if nxt else len(nb.cells)]
+            stub = any(c.cell_type == "code" and ("NotImplementedError" in c.source
+                                                  or "# your answer" in c.source)
+                       for c in cells)
+            marked = nb.cells[ex.index + 1].metadata.get("lrcourse", {}).get("answer")
+            assert stub or marked == ex.label, f"{chapter.name}: {ex.label} has no answer place"
+
+
+def test_edition_refuses_the_course_and_folders_it_did_not_write(tmp_path):
+    for out in (ROOT, ROOT / "chapters", ROOT / "lrcourse", ROOT.parent):
+        with pytest.raises(EditionError, match="refusing"):
+            write_edition(ROOT, out)
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "todo.txt").write_text("mine\n")
+    with pytest.raises(EditionError, match="not empty"):
+        write_edition(ROOT, mine)
+    assert (mine / "todo.txt").read_text() == "mine\n"
+    result = subprocess.run([sys.executable, "-m", "lrcourse.student", "--root", str(ROOT),
+                             "--out", ".", "--no-build"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "refusing" in result.stderr
+    assert (ROOT / "chapters" / "02_adagrad.ipynb").exists()
+
+
+def test_edition_replaces_only_its_own_earlier_output(tmp_path):
+    out = tmp_path / "student"
+    write_edition(ROOT, out)
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "chapters" / "stale.ipynb").write_text("{}")
+    with pytest.raises(EditionError, match="stale.ipynb"):
+        write_edition(ROOT, out)
+    (out / "chapters" / "stale.ipynb").unlink()
+    (out / "chapters" / "02_adagrad.ipynb").write_text("{}")  # its own file, changed
+    write_edition(ROOT, out)
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert read(out / "chapters" / "02_adagrad.ipynb").cells
+    assert json.loads((out / MARKER).read_text())["files"]

@@ -125,6 +125,7 @@ _INSTRUCTOR_ONLY = {"grade.py", "student.py", "teaching/grading.py", "teaching/_
                     "teaching/edition.py", "teaching/otter.py"}
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 _INSTRUCTORS_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?instructors>?`")
+_AUTOMODULE = re.compile(r"^\.\. automodule:: (?P<module>[\w.]+)\n(?:[ \t]+:.*\n)*\n?", re.M)
 _ANSWER = ("**Your answer** ({label}): *write your prediction, explanation or "
            "observations here.*")
 
@@ -226,6 +227,18 @@ def _student_text(text, course_url, student_url):
     return text.replace(course_url, student_url) if course_url else text
 
 
+def _documented(text, package):
+    """``text`` without API directives for modules the student package does not have."""
+
+    def keep(m):
+        parts = m.group("module").split(".")
+        base = package.parent.joinpath(*parts)
+        return m.group(0) if base.with_suffix(".py").exists() or (
+            base / "__init__.py").exists() else ""
+
+    return _AUTOMODULE.sub(keep, text)
+
+
 def _config(root, student_url):
     config = (root / "_config.yml").read_text(encoding="utf-8")
     config = re.sub(r'^title:\s*"?(.*?)"?\s*$', r'title: "\1 (student edition)"', config,
@@ -269,8 +282,9 @@ answer is right without holding the answer.
 
 from pathlib import Path
 
-from ..sealed import load
+from ..sealed import Result, load
 
+__all__ = ["REGISTRY", "Result", "for_chapter"]
 REGISTRY = load(Path(__file__).with_name("sealed.json"))
 
 
@@ -346,6 +360,10 @@ def write_edition(root, out, repository=None):
                 chapters.add(meta["chapter"])
             put(f"chapters/{page.name}", nbformat.writes(nb) + "\n")
     _write_package(root, put, chapters)
+    for rel in [w for w in written if w.startswith("chapters/") and w.endswith(".md")]:
+        path = out / rel
+        path.write_text(_documented(path.read_text(encoding="utf-8"), out / "lrcourse"),
+                        encoding="utf-8")
     (out / MARKER).write_text(json.dumps({"files": sorted(written),
                                           "folders": sorted(folders)}, indent=0),
                               encoding="utf-8")
