@@ -118,7 +118,7 @@ def student_notebook(nb):
 
 
 MARKER = ".lrcourse-student-edition"
-RUNTIME = "python-3.11"  # Binder's Python: the version the course is tested with
+RUNTIME = "python-3.11"  # Binder's Python, when the course has no runtime.txt
 #: The course's tools that a learner does not get: the grader, its sandbox, this writer.
 _INSTRUCTOR_ONLY = {"grade.py", "student.py", "teaching/grading.py", "teaching/_runner.py",
                     "teaching/sandbox.py", "teaching/static.py", "teaching/values.py",
@@ -336,7 +336,8 @@ def write_edition(root, out, repository=None):
     put("_config.yml", _config(root, student_url))
     for name in ("references.bib", "requirements.txt", "pyproject.toml"):
         put(name, (root / name).read_bytes())
-    put("runtime.txt", RUNTIME + "\n")
+    runtime = root / "runtime.txt"
+    put("runtime.txt", runtime.read_bytes() if runtime.exists() else RUNTIME + "\n")
     put(".gitignore", "_build/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n")
     title = re.search(r'^title:\s*"?(.*?)"?\s*$', (root / "_config.yml").read_text(
         encoding="utf-8"), re.M)
