@@ -7,7 +7,8 @@ prints the Dockerfile it would build: the Python version, and the pip commands i
 in the repository's folder. These tests take both from that Dockerfile rather than
 restating them, then replay the pip commands in a new virtual environment made with an
 interpreter of that version, when the machine has one (found by name, such as
-``python3.11``). pip's cache is reused; that changes the speed, not what is installed.
+``python3.11``). pip's cache is reused and bytecode is not compiled ahead; that changes
+the speed, not what is installed.
 
 They take a minute or more and need the package registry: they are marked ``binder``,
 so ``pytest -m "not binder"`` leaves them out; ``make test`` runs them.
@@ -106,7 +107,9 @@ def binder_env(tmp_path_factory, dockerfile, binder_version):
     assert steps, f"no pip step in repo2docker's Dockerfile:\n{dockerfile[-3000:]}"
     for step in steps:
         args = [arg.strip('"') for arg in step.split() if arg != "--no-cache-dir"]
-        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+        # --no-compile: bytecode is written on first import anyway; compiling every file
+        # of JupyterLab and Sphinx up front is most of the install's CPU time
+        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile",
                                   "--disable-pip-version-check", *args],
                                  cwd=repo, capture_output=True, text=True)
         assert install.returncode == 0, f"pip install {step} failed:\n{install.stderr[-3000:]}"
