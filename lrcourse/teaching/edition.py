@@ -385,6 +385,30 @@ def _write_package(root, put, chapters):
         json.dumps(sealed_checkers(chapters), separators=(",", ":")))
 
 
+def _chapters(root):
+    numbers = set()
+    for page in Path(root, "chapters").glob("*.ipynb"):
+        meta = nbformat.read(page, as_version=4).metadata.get("lrcourse", {})
+        if isinstance(meta, dict) and isinstance(meta.get("chapter"), int):
+            numbers.add(meta["chapter"])
+    return numbers
+
+
+def _check_autograders(root, out, folder):
+    root, out, folder = Path(root).resolve(), Path(out).resolve(), Path(folder).resolve()
+    if folder.is_relative_to(out) or out.is_relative_to(folder):
+        raise EditionError(f"refusing to write the autograders into {folder}: they hold the "
+                           "hidden inputs and must stay outside the student edition")
+    first = root / folder.relative_to(root).parts[0] if folder.is_relative_to(root) and \
+        folder != root else None
+    if folder == root or (first is not None and first != folder and first.exists()):
+        raise EditionError(f"refusing to write the autograders into the course's {folder}")
+    if folder.exists() and any(not p.name.endswith("_autograder.zip")
+                               for p in folder.iterdir()):
+        raise EditionError(f"refusing to write the autograders into {folder}: it holds other "
+                           "files; choose a new folder")
+
+
 def build_command(out):
     """The command that builds the edition's website."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -406,13 +430,29 @@ def main(argv=None):
     parser.add_argument("--repository", help="the student repository's address, for the "
                         "Binder and repository buttons (default: the course's + '-student')")
     parser.add_argument("--no-build", action="store_true", help="do not build the website")
+    parser.add_argument("--autograders", metavar="DIR", help="also write each chapter's "
+                        "otter-grader autograder (instructors only: it holds the hidden "
+                        "inputs) into DIR, outside the student edition")
+    parser.add_argument("--seed", type=int, help="seed of the autograders' hidden inputs "
+                        "(default: a fresh one, written into each zip)")
     args = parser.parse_args(argv)
     try:
+        if args.autograders:
+            _check_autograders(args.root, args.out, args.autograders)
         out = write_edition(args.root, args.out, args.repository)
     except EditionError as exc:
         print(exc, file=sys.stderr)
         return 2
     print(f"student edition written to {out}")
+    if args.autograders:
+        import secrets
+
+        from .otter import write_autograder
+
+        seed = secrets.randbits(48) if args.seed is None else args.seed
+        for number in sorted(_chapters(args.root)):
+            zip_path = write_autograder(number, args.autograders, seed=seed, root=args.root)
+            print(f"otter autograder for chapter {number}: {zip_path} (seed {seed})")
     if not args.no_build:
         subprocess.run(build_command(out), check=True, env=build_env(out))
         print(f"student website built in {out / '_build' / 'html'}")
