@@ -2,7 +2,8 @@
 
 A sealed checker knows an exercise's inputs, the shapes and kinds of the expected
 results, and for every number only a salted hash of where it lies on a grid scaled to
-the checker's tolerance. A learner's answer is accepted when each of its numbers falls
+the checker's tolerance; the hints (the last ones are close to the answer) are stored
+encoded. A learner's answer is accepted when each of its numbers falls
 on, or next to, the expected grid cell; a known mistake is recognised the same way.
 So the student package can check answers without holding any of them in clear text.
 
@@ -10,6 +11,7 @@ So the student package can check answers without holding any of them in clear te
 the student edition); :func:`load` reads the records back in the student package.
 """
 
+import base64
 import copy
 import hashlib
 import inspect
@@ -85,6 +87,15 @@ def _seal_value(x, salt, rtol, atol):
             "near": _seal_numbers(nums, salt + "~", NEAR_RTOL, atol)}
 
 
+def _veil(text):
+    """A hint as stored: the last hints are close to the answer, so not in clear text."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def _unveil(text):
+    return base64.b64decode(text).decode()
+
+
 # ------------------------------------------------------------------ inputs in JSON
 
 
@@ -149,7 +160,7 @@ class Gradient:
 def seal(checker):
     """A JSON-able record of a course checker that holds no answer in clear text."""
     record = {"name": checker.name, "title": checker.title, "chapter": checker.chapter,
-              "hints": list(checker.hints), "learner_name": checker.learner_name,
+              "hints": [_veil(h) for h in checker.hints], "learner_name": checker.learner_name,
               "rtol": checker.rtol, "atol": checker.atol,
               "choices": list(checker.choices) if getattr(checker, "choices", None) else None}
     salt = f"{checker.name}"
@@ -296,7 +307,7 @@ class SealedChecker:
     def __init__(self, record):
         self.record = record
         self.name, self.title = record["name"], record["title"]
-        self.chapter, self.hints = record["chapter"], record["hints"]
+        self.chapter, self.hints = record["chapter"], [_unveil(h) for h in record["hints"]]
         self.learner_name = record["learner_name"]
         self._hints_seen = 0
 
