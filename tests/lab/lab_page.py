@@ -1,0 +1,137 @@
+"""One chapter notebook open in JupyterLab, seen through Chromium as a learner sees it."""
+
+import re
+import time
+from urllib.parse import urlparse
+
+# Markup that would mean the MyST renderer did not render a cell: a role or directive
+# name in braces, or a fence of colons.
+RAW_MYST = re.compile(r"\{(numref|doc|cite(:[a-z]+)?|ref|term|eq|exercise|solution"
+                      r"(-start|-end)?|figure|note|math)\}|^:::|^```", re.M)
+
+
+class LabPage:
+    """One JupyterLab tab (its own workspace) in which chapters are opened one by one.
+
+    Loading JupyterLab is the slow part, so the tab is shared; ``open(name)`` shows a
+    notebook, and what the console logs from then on is that notebook's (``errors``).
+    ``app_errors`` holds what was logged while JupyterLab itself loaded.
+    """
+
+    def __init__(self, context, base, token, screenshots):
+        self.screenshots, self.name = screenshots, None
+        self.app_errors, self.blocked = [], []
+        self.errors = self.app_errors
+        self.page = context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        self.page.route("**/*", self._route)
+        self.page.goto(f"{base}/lab/workspaces/lab-tests?reset&token={token}")
+        self.page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+        self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+
+    def open(self, name):
+        """Close the notebook shown (and its kernel), open ``name`` and wait until rendered."""
+        if self.name is not None:
+            self.page.evaluate(
+                """async () => {
+                    const w = window.jupyterapp.shell.currentWidget;
+                    await w.sessionContext.shutdown();
+                    w.dispose();
+                }""")
+        self.name, self.errors, self.blocked = name, [], []
+        self.page.evaluate(
+            """name => window.jupyterapp.commands.execute('docmanager:open', {path: name})
+                .then(() => true)""", name)
+        self.page.wait_for_function(
+            """name => {
+                const w = window.jupyterapp.shell.currentWidget;
+                return w && w.context && w.context.path === name && w.context.isReady;
+            }""", arg=name, timeout=90_000)
+        self.wait_rendered()
+        return self
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost") or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def wait_rendered(self, timeout=60):
+        """Until every markdown cell has been rendered by the MyST renderer."""
+        self.page.wait_for_function(
+            """() => {
+                const cells = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
+                return cells.length > 0 && Array.from(cells).every(c =>
+                    c.classList.contains('jp-mod-rendered')
+                    && (c.querySelector('.myst') || c.querySelector('.jp-Placeholder')
+                        || !c.textContent.trim()));
+            }""", timeout=timeout * 1000)
+
+    def cells(self):
+        """What each cell shows: type, tags, whether input/output are collapsed, text."""
+        return self.page.evaluate(
+            """() => {
+                const nb = window.jupyterapp.shell.currentWidget.content;
+                return nb.widgets.map(w => ({
+                    type: w.model.type,
+                    id: w.model.id,
+                    tags: w.model.getMetadata('tags') || [],
+                    inputHidden: w.inputHidden,
+                    outputHidden: w.model.type === 'code' ? w.outputHidden : null,
+                    text: w.model.type === 'markdown' && !w.inputHidden
+                        ? (w.node.querySelector('.jp-MarkdownOutput') || w.node).innerText
+                        : '',
+                    visibleHeight: w.node.getBoundingClientRect().height,
+                }));
+            }""")
+
+    def run_all(self, timeout=240):
+        """Restart the kernel and run every cell; wait until the last has finished."""
+        # not awaited: the command finishes only once its dialog is answered
+        self.page.evaluate("""() => {
+            window.jupyterapp.commands.execute('notebook:restart-run-all');
+        }""")
+        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
+        dialog.wait_for(timeout=30_000)
+        dialog.click()
+        self.page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const cells = Array.from(w.content.model.cells);
+                const code = cells.filter(c => c.type === 'code');
+                return w.sessionContext.session.kernel.status === 'idle'
+                    && code.every(c => c.executionCount !== null)
+                    && !w.node.querySelector('.jp-InputPrompt')?.textContent.includes('*');
+            }""", timeout=timeout * 1000, polling=500)
+
+    def kernel_errors(self):
+        """Error outputs of every cell: ``[(cell id, ename: evalue)]``."""
+        return self.page.evaluate(
+            """() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
+                .filter(c => c.type === 'code')
+                .flatMap(c => c.outputs.toJSON()
+                    .filter(o => o.output_type === 'error')
+                    .map(o => [c.id, o.ename + ': ' + o.evalue]))""")
+
+    def screenshot(self, label, locator=None):
+        """A screenshot of the visible notebook, or of ``locator``; returns its path."""
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        stem = self.name.removesuffix(".ipynb").replace("/", "-")
+        path = self.screenshots / f"{stem}-{label}.png"
+        (locator or self.page).screenshot(path=str(path))
+        return path
+
+    def scroll_to(self, locator):
+        locator.scroll_into_view_if_needed()
+        time.sleep(0.3)  # let the MyST renderer and images settle
+
+    def close(self):
+        self.page.close()
