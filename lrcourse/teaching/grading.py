@@ -223,7 +223,7 @@ class Grader:
                                  for ex in p.hand]
         answer, cells, flags = self._run(nb, p, report)
         for task in p.tasks:
-            verdict = _verdict(task, answer, flags)
+            verdict = judge(task, answer, flags)
             report["exercises"].append(verdict)
         report["score"] = sum(e["points"] for e in report["exercises"])
         return report
@@ -330,7 +330,8 @@ def _entry(task, status, points=0, message="", cause=None, parts=None):
             "message": message, "cause": cause}
 
 
-def _verdict(task, answer, flags):
+def judge(task, answer, flags=()):
+    """The report entry of one exercise, from the values the sandbox sent back."""
     if flags:
         return _entry(task, "held for review",
                       message="not scored: the submission reaches around the grader")
