@@ -172,6 +172,11 @@ class Grader:
     """Grades submissions with one seed; plans are shared between submissions."""
 
     def __init__(self, *, seed=None, timeout=120.0, unsafe=False, memory=2 * 1024**3):
+        reason = None if unsafe else sandbox.available()
+        if reason:
+            raise sandbox.SandboxUnavailable(
+                f"{reason}; grading runs the learners' code, and without a sandbox it runs "
+                "as you, with your files and network (unsafe=True takes that risk)")
         self.seed = secrets.randbits(48) if seed is None else int(seed)
         self.timeout, self.unsafe, self.memory = float(timeout), unsafe, memory
         self._plans, self._lock = {}, threading.Lock()
