@@ -5,7 +5,6 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-BOOK_OPTS := --all
 # The oldest Python the course supports is the one Binder builds with.
 MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
 
@@ -17,7 +16,7 @@ XDIST := -n auto --dist loadscope
 SITE_TESTS := tests/browser tests/test_launch_urls.py
 NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS))
 
-.PHONY: book test lint unit portability binder checks notebooks build-strict browser site \
+.PHONY: book translations test lint unit portability binder checks notebooks build-strict browser site \
 	bench student clean help
 
 help:
@@ -52,11 +51,20 @@ $(VENV)/.test-deps: requirements-test.txt $(VENV)/.book-deps
 	else echo "torch 2.13.0 is not available offline: live PyTorch comparisons will skip"; fi
 	touch $@
 
+# Both editions: English in _build/html, Chinese in _build/html/zh, from one execution of
+# the notebooks (tools/build_book.py).
 book: $(VENV)/.book-deps
-	$(BIN)/jupyter-book build . $(BOOK_OPTS)
+	$(BIN)/python tools/build_book.py
 	@echo
-	@echo "The website is in _build/html. Open _build/html/index.html in a browser,"
-	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
+	@echo "The website is in _build/html (English) and _build/html/zh (Chinese). Open"
+	@echo "_build/html/index.html in a browser, or serve it:"
+	@echo "  $(BIN)/python -m http.server -d _build/html 8000"
+
+# After changing English text: extract the messages and merge them into the Chinese
+# catalogs (locales/zh_CN); new and changed messages are then empty or fuzzy, and the
+# Chinese build fails until they are translated.
+translations: $(VENV)/.book-deps
+	$(BIN)/python tools/build_book.py --messages
 
 # Independent lines of work share the cores: the test suite (one pytest run over the
 # cores), Binder's environment (mostly installing) and the website (built, then tested
@@ -94,8 +102,8 @@ notebooks: $(VENV)/.test-deps
 # The book, executed from scratch, with Sphinx warnings and notebook errors as errors.
 # It runs in the environment as given: this is the machine's own BLAS kernel's run.
 build-strict: $(VENV)/.book-deps
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute
-	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
+	rm -rf _build/html _build/.doctrees _build/.doctrees-zh _build/jupyter_execute
+	$(BIN)/python tools/build_book.py --strict
 
 # The browser and launch-link tests, against the website as last built.
 browser: $(VENV)/.test-deps

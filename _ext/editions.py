@@ -60,6 +60,11 @@ class OutputsAreNotMessages(SphinxTransform):
         for node in self.document.findall(nodes.TextElement):
             if not isinstance(node, nodes.caption) and _is_output_text(node):
                 node["translatable"] = False
+        # Sphinx translates an image's alt text in place without marking the image as
+        # translated: remember the English to tell afterwards.
+        for image in self.document.findall(nodes.image):
+            if image.get("alt"):
+                image["source_alt"] = image["alt"]
         # The API reference is generated from lrcourse's docstrings, which are code
         # documentation in English; the page's own prose is translated.
         for description in self.document.findall(addnodes.desc):
@@ -68,6 +73,17 @@ class OutputsAreNotMessages(SphinxTransform):
         for node in self.document.findall(nodes.TextElement):
             if "docstring of " in (node.source or ""):
                 node["translatable"] = False
+        # An exercise's title is the word "Exercise", which sphinx-exercise translates
+        # itself, followed by the chapter's own title for it: only the latter is a message.
+        for node in self.document.findall(nodes.title):
+            kind = type(node).__name__
+            if kind in ("exercise_title", "solution_title"):
+                node["translatable"] = False
+            for subtitle in node.findall(nodes.subtitle):
+                if type(subtitle).__name__ == "exercise_subtitle":
+                    subtitle["translatable"] = True
+                    subtitle.source = subtitle.source or node.source
+                    subtitle.line = subtitle.line or node.line
         # A notebook's own metadata, read as the front matter's field list (later the
         # docinfo), is data, not text.
         for front_matter in self.document.findall(nodes.field_list):
@@ -89,7 +105,9 @@ class UntranslatedMessages(SphinxTransform):
         _, has_catalog = init_locale(dirs, self.config.language, domain)
         if has_catalog:
             missing = [node for node in self.document.findall(nodes.Element)
-                       if node.get("translated") is False]
+                       if node.get("translated") is False and not isinstance(node, nodes.image)]
+            missing += [image for image in self.document.findall(nodes.image)
+                        if image.get("alt") and image.get("alt") == image.get("source_alt")]
         else:
             missing = [node for node, _ in extract_messages(self.document)]
         for node in missing:
@@ -97,6 +115,25 @@ class UntranslatedMessages(SphinxTransform):
             logger.warning("untranslated message: %s", text[:100], location=node,
                            type="i18n", subtype="untranslated")
         self.env.metadata[self.env.docname]["untranslated"] = len(missing)
+
+
+def _collect_messages(app, doctree):
+    """Give the gettext builder the messages of the doctree as read.
+
+    The builder extracts from the doctree as written, after post-transforms: by then the
+    exercise extension has rebuilt its titles and myst-nb has chosen one rendering of
+    each output for a builder that shows none, so exercise titles and figure alt text
+    would be missing from the catalogs while the Chinese build (which translates the
+    doctree as read) still looks them up.
+    """
+    if app.builder.name != "gettext":
+        return
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    catalog = app.builder.catalogs[domain]
+    for node, msg in extract_messages(doctree):
+        if not hasattr(node, "uid"):
+            node.uid = ""  # as the builder does for toctree entries; uuids are off
+        catalog.add(msg, node)
 
 
 def _fail_if_incomplete(app, exception):
@@ -140,6 +177,7 @@ def _add_switch(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_transform(OutputsAreNotMessages)
     app.add_transform(UntranslatedMessages)
+    app.connect("doctree-read", _collect_messages)
     app.connect("build-finished", _fail_if_incomplete)
     app.connect("html-page-context", _add_switch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

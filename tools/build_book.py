@@ -63,6 +63,8 @@ def update_catalogs():
     status = build("gettext", "en")
     if status:
         return status
+    # The themes' own words (buttons, footers) come translated with the themes.
+    (TARGETS["gettext", "en"][0] / "sphinx.pot").unlink(missing_ok=True)
     intl = Path(sys.executable).with_name("sphinx-intl")
     command = [str(intl) if intl.exists() else "sphinx-intl", "update",
                "-p", str(TARGETS["gettext", "en"][0]), "-d", str(LOCALES), "-l", "zh_CN",
