@@ -29,15 +29,16 @@ Handwritten Digits" data (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0), as bundled w
 scikit-learn; ``data/README.md`` says more.
 """
 
-import functools
-from dataclasses import dataclass, field
-from pathlib import Path
+import functools as _functools
+from dataclasses import dataclass as _dataclass
+from dataclasses import field as _field
+from pathlib import Path as _Path
 
 import numpy as np
 
-from . import _validate as validate
+from . import _validate
 
-DATA = Path(__file__).with_name("data")
+DATA = _Path(__file__).with_name("data")
 
 
 def _read_only(x):
@@ -49,7 +50,7 @@ def _read_only(x):
     return x
 
 
-@dataclass
+@_dataclass
 class Problem:
     r"""A differentiable loss.
 
@@ -67,16 +68,16 @@ class Problem:
 
     name: str
     dim: int
-    loss_fn: object = field(repr=False)
-    grad_fn: object = field(repr=False)
-    minimum: np.ndarray = field(repr=False)
-    hessian_fn: object = field(default=None, repr=False)
+    loss_fn: object = _field(repr=False)
+    grad_fn: object = _field(repr=False)
+    minimum: np.ndarray = _field(repr=False)
+    hessian_fn: object = _field(default=None, repr=False)
     xlim: tuple = None
     ylim: tuple = None
-    start: np.ndarray = field(default=None, repr=False)
+    start: np.ndarray = _field(default=None, repr=False)
     n_samples: int = 0
-    info: dict = field(default_factory=dict, repr=False)
-    hvp_fn: object = field(default=None, repr=False)
+    info: dict = _field(default_factory=dict, repr=False)
+    hvp_fn: object = _field(default=None, repr=False)
 
     def __post_init__(self):
         self.minimum = _read_only(self.minimum)
@@ -172,9 +173,9 @@ def ravine(condition=20.0, flat_curvature=0.1, angle=0.0):
     number. ``info["curvatures"]`` is ``(h1, h2)``, ``info["axes"]`` is :math:`R` (its
     columns are the flat and the steep direction), ``info["angle"]`` the angle.
     """
-    validate.at_least(condition, 1.0, "condition")
-    validate.positive(flat_curvature, "flat_curvature")
-    validate.in_range(angle, -360.0, 360.0, "angle (in degrees)", high_open=False)
+    _validate.at_least(condition, 1.0, "condition")
+    _validate.positive(flat_curvature, "flat_curvature")
+    _validate.in_range(angle, -360.0, 360.0, "angle (in degrees)", high_open=False)
     h = np.array([flat_curvature, condition * flat_curvature])
     start, half_width = np.array([-10.0, 3.0]), np.array([11.0, 4.0])
     name = f"ravine (condition {condition:g})"
@@ -277,9 +278,9 @@ def shifting_slope(steep=20.0, sharpness=2.0, gentle=0.1, target=6.0):
     remembers the steep part for ever (Adagrad) crawls on the floor; one that forgets
     (RMSprop) speeds up again.
     """
-    validate.positive(steep, "steep")
-    validate.positive(sharpness, "sharpness")
-    validate.positive(gentle, "gentle")
+    _validate.positive(steep, "steep")
+    _validate.positive(sharpness, "sharpness")
+    _validate.positive(gentle, "gentle")
 
     def loss(x):
         w1, w2 = x[..., 0], x[..., 1]
@@ -356,7 +357,7 @@ def linear_regression(n=100, seed=0):
     ``2 * rand(100, 1)`` and ``randn(100, 1)``, the start is the notes' ``randn(2, 1)``
     drawn next, and the minimum is the least-squares solution.
     """
-    validate.positive_int(n, "n")
+    _validate.positive_int(n, "n")
     rng = np.random.RandomState(seed)
     x = 2 * rng.rand(n, 1)
     y = 4 + 3 * x + rng.randn(n, 1)
@@ -375,9 +376,9 @@ def sparse_regression(n=500, dim=20, frequent=2, rare_prob=0.02, seed=0):
     updates a rare weight only on the few samples that contain it; Adagrad's scale,
     small for those weights, gives them large steps (chapter 2).
     """
-    validate.positive_int(n, "n")
-    validate.positive_int(dim, "dim")
-    validate.in_range(rare_prob, 0.0, 1.0, "rare_prob", low_open=True)
+    _validate.positive_int(n, "n")
+    _validate.positive_int(dim, "dim")
+    _validate.in_range(rare_prob, 0.0, 1.0, "rare_prob", low_open=True)
     rng = np.random.default_rng(seed)
     X = (rng.random((n, dim)) < rare_prob) * rng.uniform(0.5, 1.5, (n, dim))
     X[:, :frequent] = rng.uniform(0.5, 1.5, (n, frequent))
@@ -389,7 +390,7 @@ def sparse_regression(n=500, dim=20, frequent=2, rare_prob=0.02, seed=0):
 SOFTMAX_MINIMUM = DATA / "digits_softmax_minimum.npz"
 
 
-@functools.cache
+@_functools.cache
 def _digits():
     """The 8x8 digits shipped with the package: images (1797, 64) in 0..16, labels 0..9."""
     with np.load(DATA / "digits.npz") as data:
@@ -400,7 +401,7 @@ def _digits():
 
 def _digits_split(test_fraction, seed):
     """Indices ``(train, test)``: a seeded shuffle, the first ``test_fraction`` for testing."""
-    validate.in_range(test_fraction, 0.0, 1.0, "test_fraction", low_open=True)
+    _validate.in_range(test_fraction, 0.0, 1.0, "test_fraction", low_open=True)
     n = len(_digits()[1])
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(test_fraction * n))
@@ -454,7 +455,7 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     for any other arguments it is solved here, by L-BFGS polished by Newton steps,
     which takes a few seconds.
     """
-    validate.at_least(l2, 0.0, "l2")
+    _validate.at_least(l2, 0.0, "l2")
     images, labels = _digits()
     train, test = _digits_split(test_fraction, seed)
     X_all = np.c_[images / 16.0, np.ones(len(labels))]
@@ -513,7 +514,7 @@ def _solve_minimum(loss, grad, hvp, start):
     x = minimize(loss, start, jac=grad, method="L-BFGS-B",
                  options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15}).x
     for _ in range(3):
-        H = LinearOperator((x.size, x.size), matvec=functools.partial(hvp, x), dtype=float)
+        H = LinearOperator((x.size, x.size), matvec=_functools.partial(hvp, x), dtype=float)
         x = x + cg(H, -grad(x))[0]
     return x
 
@@ -542,9 +543,9 @@ def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0
     known in closed form, so ``minimum`` is ``None`` (and ``min_loss`` is an error).
     Compare runs by their loss and accuracy instead.
     """
-    validate.positive_int(hidden, "hidden")
-    validate.at_least(l2, 0.0, "l2")
-    validate.at_least(init_scale, 0.0, "init_scale")
+    _validate.positive_int(hidden, "hidden")
+    _validate.at_least(l2, 0.0, "l2")
+    _validate.at_least(init_scale, 0.0, "init_scale")
     images, labels = _digits()
     train, test = _digits_split(test_fraction, 0)
     X_all = images / 16.0
@@ -635,10 +636,10 @@ def curved_ravine(flat_curvature=0.2, steep_curvature=10.0, amplitude=1.0, waven
     whose step grows past :math:`2/h_2` once the path has reached the floor, and for
     how a decaying schedule prevents them.
     """
-    validate.positive(flat_curvature, "flat_curvature")
-    validate.positive(steep_curvature, "steep_curvature")
-    validate.at_least(amplitude, 0.0, "amplitude")
-    validate.positive(wavenumber, "wavenumber")
+    _validate.positive(flat_curvature, "flat_curvature")
+    _validate.positive(steep_curvature, "steep_curvature")
+    _validate.at_least(amplitude, 0.0, "amplitude")
+    _validate.positive(wavenumber, "wavenumber")
     h1, h2, a, k = flat_curvature, steep_curvature, amplitude, wavenumber
 
     def loss(x):
