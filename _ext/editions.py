@@ -24,6 +24,7 @@ from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import extract_messages
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 SOURCE_LANGUAGE = "en"
 #: language -> (folder under the English site, name of the edition in its own language)
 EDITIONS = {"en": ("", "English"), "zh_CN": ("zh/", "中文")}
+EXERCISE_NODES = ("exercise_node", "exercise_enumerable_node")
 
 
 def _is_output_text(node):
@@ -117,6 +119,26 @@ class UntranslatedMessages(SphinxTransform):
         self.env.metadata[self.env.docname]["untranslated"] = len(missing)
 
 
+class TranslatedExerciseTitles(SphinxPostTransform):
+    """Solutions name their exercise with the exercise's title as translated.
+
+    sphinx-exercise titles a solution from the exercise node it kept when the directive
+    ran, before the catalogs were applied; give it this page's translated exercise
+    instead (before it resolves titles: priority 20).
+    """
+
+    default_priority = 19
+
+    def run(self, **kwargs):
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if not registry or self.config.language == SOURCE_LANGUAGE:
+            return
+        for node in self.document.findall(nodes.Element):
+            label = node.get("label")
+            if type(node).__name__ in EXERCISE_NODES and label in registry:
+                registry[label]["node"] = node.deepcopy()
+
+
 def _collect_messages(app, doctree):
     """Give the gettext builder the messages of the doctree as read.
 
@@ -177,6 +199,7 @@ def _add_switch(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_transform(OutputsAreNotMessages)
     app.add_transform(UntranslatedMessages)
+    app.add_post_transform(TranslatedExerciseTitles)
     app.connect("doctree-read", _collect_messages)
     app.connect("build-finished", _fail_if_incomplete)
     app.connect("html-page-context", _add_switch)
