@@ -94,22 +94,19 @@ class LabPage:
             }""")
 
     def run_all(self, timeout=240):
-        """Restart the kernel and run every cell; wait until the last has finished."""
-        # not awaited: the command finishes only once its dialog is answered
-        self.page.evaluate("""() => {
-            window.jupyterapp.commands.execute('notebook:restart-run-all');
-        }""")
-        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
-        dialog.wait_for(timeout=30_000)
-        dialog.click()
+        """Run every cell (Run All, in the kernel started on opening); wait until the
+        kernel is done: every cell has run, or one raised and the rest were skipped."""
+        self.page.evaluate("""() => window.jupyterapp.commands
+            .execute('notebook:run-all-cells').then(() => true)""")
         self.page.wait_for_function(
             """() => {
                 const w = window.jupyterapp.shell.currentWidget;
-                const cells = Array.from(w.content.model.cells);
-                const code = cells.filter(c => c.type === 'code');
-                return w.sessionContext.session.kernel.status === 'idle'
-                    && code.every(c => c.executionCount !== null)
-                    && !w.node.querySelector('.jp-InputPrompt')?.textContent.includes('*');
+                const code = Array.from(w.content.model.cells).filter(c => c.type === 'code');
+                const raised = code.some(c => c.outputs.toJSON().some(
+                    o => o.output_type === 'error'));
+                return w.sessionContext.session?.kernel?.status === 'idle'
+                    && code.every(c => c.executionState !== 'running')
+                    && (raised || code.every(c => c.executionCount !== null));
             }""", timeout=timeout * 1000, polling=500)
 
     def kernel_errors(self):

@@ -94,6 +94,13 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     lab_page.run_all()
     assert lab_page.kernel_errors() == []
     page = lab_page.page
+    for label, selector in [("figure", ".jp-Cell:has(.jp-RenderedImage) + .jp-MarkdownCell"),
+                            ("solution", ".jp-MarkdownCell:has(details)")]:
+        shown = page.locator(selector).first
+        lab_page.scroll_to(shown)
+        page.mouse.wheel(0, -300)
+        time.sleep(0.5)
+        lab_page.screenshot(label)
     widget = page.locator(".jp-OutputArea-output .widget-vbox:has(.widget-slider)").first
     slider = widget.locator(".widget-slider .noUi-handle").first
     image = widget.locator("img.widget-image").first
