@@ -217,6 +217,16 @@ def test_no_answer_or_hidden_input_in_any_file(edition):
     assert not leaks, "answers in the student edition:\n" + "\n".join(leaks[:20])
 
 
+def test_no_student_notebook_asks_the_checkers_for_an_answer(edition):
+    internals = re.compile(r"\bcheck\.\w+\.(value|reference|expected|cases|mistakes)\b"
+                           r"|\bcheck\.(REGISTRY|comparison|adagrad|adam|rmsprop|schedules"
+                           r"|gradient_descent)\.")
+    for chapter in CHAPTERS:
+        nb = read(edition / "chapters" / chapter.name)
+        bad = [c.source[:80] for c in nb.cells if internals.search(c.source)]
+        assert not bad, f"{chapter.name}: {bad}"
+
+
 def test_every_exercise_has_a_place_for_the_answer(edition):
     for chapter in CHAPTERS:
         nb = read(edition / "chapters" / chapter.name)

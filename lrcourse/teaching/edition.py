@@ -25,7 +25,8 @@ How solutions are marked in a chapter notebook (sphinx-exercise's gated solution
   lines between the markers become a stub (``raise NotImplementedError`` in a function,
   or ``name = ...  # your answer`` for a single assignment) and the cell is kept, so the
   notebook still runs and each checker answers "not yet implemented";
-* a plain ```` ```{solution} ```` block inside a markdown cell is cut out of the text.
+* a plain ```` ```{solution} ```` block inside a markdown cell is cut out of the text,
+* a hidden cell (``remove-cell``) that asserts an answer through the checkers is dropped.
 
 Every exercise gets a place for the answer: a code exercise its stub, and every other
 exercise (a prediction, an explanation, an exploration) a markdown cell marked
@@ -98,7 +99,7 @@ def student_cells(cells):
             if BEGIN in src:
                 cell.source = stub_code(src)
                 kept.append(cell)
-            elif not inside:
+            elif not inside and not _checks_answers(cell):
                 kept.append(cell)
         elif not inside:
             cell.source = _SOLUTION_BLOCK.sub("", src)
@@ -108,6 +109,12 @@ def student_cells(cells):
     if inside:
         raise ValueError("a {solution-start} has no matching {solution-end}")
     return kept
+
+
+def _checks_answers(cell):
+    """A hidden cell that asserts an exercise's answer through the checkers' internals."""
+    return "remove-cell" in cell.get("metadata", {}).get("tags", []) and \
+        re.search(r"\bcheck\.", cell.source) is not None
 
 
 def student_notebook(nb):
