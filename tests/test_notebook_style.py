@@ -147,3 +147,18 @@ def test_tool_folds_captions_and_is_idempotent():
     assert [c.source for c in restyled.cells].count(
         ":::{figure}\n:label: fig-line\n\nA line; it falls.\n:::") == 1
     assert len(restyled.cells) == 9, "the old caption cell was kept beside the new one"
+
+
+def test_student_edition_opens_the_answer_cells(chapter):
+    """A solution cell is folded in the full edition; the stub the student edition makes
+    of it is where the learner writes, and must be open."""
+    from lrcourse.teaching.edition import student_notebook
+
+    stubs = [c for c in student_notebook(ns.style(chapter)).cells
+             if c.cell_type == "code" and ("# your answer" in c.source
+                                           or "write your solution here" in c.source)]
+    assert stubs
+    for cell in stubs:
+        assert not hidden(cell) and not hidden(cell, "outputs_hidden"), (
+            f"the student edition folds the answer cell {cell.id}: "
+            f"{cell.source.strip().splitlines()[0]!r}")
