@@ -9,13 +9,17 @@ these tests can fail. Screenshots: ``_build/screenshots/lab/``.
 """
 
 import re
+import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
 from lab_page import RAW_MYST
-from notebook_style import BEGIN, GATE_START, SOLUTION_END, figure_of, is_check
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from notebook_style import BEGIN, GATE_START, SOLUTION_END, figure_of, is_check  # noqa: E402
 
 CHAPTERS = sorted(p.name for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 RUN = ["02_adagrad.ipynb", "04_adam.ipynb"]  # live widgets: explore and race
