@@ -26,10 +26,12 @@ def solution_fragments(nb, public=frozenset()):
 
     Code between the solution markers and the text of gated solutions, minus lines
     that also occur outside any solution, in this notebook or in ``public`` (lines
-    shown elsewhere in the book): a shared ``return theta`` proves nothing.
+    shown elsewhere in the book): a shared ``return theta`` proves nothing, and neither
+    does a line of punctuation (a table's rule).
     """
     secret, mine = _split(nb)
-    return {s for s in secret - mine - set(public) if len(s) >= 20 and not s.startswith("#")}
+    return {s for s in secret - mine - set(public) if len(s) >= 20 and not s.startswith("#")
+            and sum(ch.isalnum() for ch in s) >= 10}  # not a table rule or a fence
 
 
 def _split(nb):

@@ -130,14 +130,14 @@ def test_student_site_renders_no_solution_block(edition):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_student_notebook_runs_and_every_checker_says_not_implemented(edition, chapter):
     """The website was built by executing the student notebooks with the sealed checkers."""
-    html = (edition / "_build" / "html" / "chapters" / f"{chapter.stem}.html").read_text(
-        encoding="utf-8")
-    nb = read(chapter)
-    number = nb.metadata["lrcourse"]["chapter"]
+    import html as markup
+
+    page = markup.unescape((edition / "_build" / "html" / "chapters" /
+                            f"{chapter.stem}.html").read_text(encoding="utf-8"))
+    number = read(chapter).metadata["lrcourse"]["chapter"]
     for checker in check.for_chapter(number):
-        title = checker.title.replace("'", "&#x27;")
-        assert f"… {title}: not yet implemented." in html, checker.name
-        assert f"✓ {title}" not in html
+        assert f"… {checker.title}: not yet implemented." in page, checker.name
+        assert f"✓ {checker.title}" not in page
 
 
 def test_make_student_entry_point(tmp_path):
