@@ -14,9 +14,11 @@ PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 XDIST := -n auto --dist loadscope
 # Tests that need the built website; they run after build-strict.
 SITE_TESTS := tests/browser tests/test_launch_urls.py
-NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS))
+# The notebooks in a real JupyterLab, in a browser; they need no built website.
+LAB_TESTS := tests/lab
+NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS) $(LAB_TESTS))
 
-.PHONY: book translations test lint unit portability binder checks notebooks build-strict browser site \
+.PHONY: book translations test lint unit portability binder checks notebooks build-strict browser site lab \
 	bench student clean help
 
 help:
@@ -71,7 +73,7 @@ translations: $(VENV)/.book-deps
 # in a browser). Each line's output is printed when it finishes; a failing line does
 # not stop the others.
 test: $(VENV)/.test-deps
-	$(MAKE) --no-print-directory --keep-going -j3 --output-sync=target lint checks binder site
+	$(MAKE) --no-print-directory --keep-going -j4 --output-sync=target lint checks binder site lab
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
@@ -104,6 +106,9 @@ notebooks: $(VENV)/.test-deps
 build-strict: $(VENV)/.book-deps
 	rm -rf _build/html _build/.doctrees _build/.doctrees-zh _build/jupyter_execute
 	$(BIN)/python tools/build_book.py --strict
+
+lab: $(VENV)/.test-deps
+	$(PYTEST) $(LAB_TESTS)
 
 # The browser and launch-link tests, against the website as last built.
 browser: $(VENV)/.test-deps
