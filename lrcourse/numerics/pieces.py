@@ -47,6 +47,7 @@ class Piece:
     def reset(self):
         """Forget all history, as if no step had been taken."""
         self.state = {name: None for name in self.state_names}
+        self._shapes = None  # (gradient's shape, buffers' shape), kept between steps
 
     def hyper(self):
         """The hyperparameters by name (for ``repr`` and the buffers' shape)."""
@@ -63,7 +64,12 @@ class Piece:
         in ``state`` from outside (``load_state_dict``) that is smaller but broadcasts,
         such as one value per run, is expanded once; one that does not fit is refused.
         """
-        shape = np.broadcast_shapes(np.shape(g), *(np.shape(v) for v in self.hyper().values()))
+        if self._shapes is None or self._shapes[0] != np.shape(g):
+            # broadcasting against every hyperparameter costs more than the update of a
+            # small problem, so it is worked out once per run (reset starts afresh)
+            self._shapes = np.shape(g), np.broadcast_shapes(
+                np.shape(g), *(np.shape(v) for v in self.hyper().values()))
+        shape = self._shapes[1]
         buf = self.state[name]
         if buf is None:
             buf = np.array(np.broadcast_to(initial, shape), dtype=float)
@@ -75,6 +81,26 @@ class Piece:
                                  f"gradients need shape {shape}") from None
         self.state[name] = buf
         return buf
+
+
+def _spare(temporary, like):
+    """``temporary`` if a result the shape of ``like`` may be written into it, else ``None``.
+
+    A temporary array of this step (such as ``g * g``) is reused as the output of the
+    next operation: on a million parameters each new array costs as much as the
+    arithmetic. Only between C-ordered arrays, where NumPy's new array would be C-ordered
+    too: a problem's matrix products round by the memory order of their inputs, so it
+    must stay what it was. A 0-d result is a NumPy scalar and cannot be written into.
+    """
+    if (isinstance(temporary, np.ndarray) and temporary.shape == np.shape(like)
+            and temporary.flags.c_contiguous and like.flags.c_contiguous):
+        return temporary
+    return None
+
+
+def _root(v, temporary):
+    """``sqrt(v)``, written into ``temporary`` when it fits (see :func:`_spare`)."""
+    return np.sqrt(v, out=_spare(temporary, v))
 
 
 # ---------------------------------------------------------------- directions
@@ -189,8 +215,11 @@ class RootSum(Piece):
 
     def update(self, g, t):
         s = self._buffer("sum", g, self.initial_accumulator_value)
-        s += g * g
-        return np.sqrt(s) + self.eps
+        square = g * g
+        s += square
+        root = _root(s, square)
+        root += self.eps
+        return root
 
 
 class RootMean(Piece):
@@ -218,8 +247,11 @@ class RootMean(Piece):
 
     def update(self, g, t):
         s = self._buffer("sum", g, 0.0)
-        s += g * g
-        return np.sqrt(s / t) + self.eps
+        square = g * g
+        s += square
+        root = _root(np.divide(s, t, out=_spare(square, s)), square)
+        root += self.eps
+        return root
 
 
 class RootMovingAverage(Piece):
@@ -269,11 +301,11 @@ class RootMovingAverage(Piece):
                     debias=self.debias, amsgrad=self.amsgrad)
 
     def update(self, g, t):
+        square = g * g
         if self.initial == "first" and self.state[self.name] is None:
-            v = self._buffer(self.name, g, g * g)
+            v = self._buffer(self.name, g, square)
         else:
             v = self._buffer(self.name, g, 0.0)
-            square = g * g
             square *= 1 - self.alpha
             v *= self.alpha
             v += square
@@ -285,7 +317,7 @@ class RootMovingAverage(Piece):
             vmax = self._buffer("max_exp_avg_sq", g, v)
             np.maximum(vmax, v, out=vmax)
             v = vmax
-        root = np.sqrt(v)
+        root = _root(v, square)
         if self.debias:  # times the reciprocal: a multiplication is cheaper than a division
             root *= 1 / np.sqrt(1 - self.alpha**t)
         root += self.eps

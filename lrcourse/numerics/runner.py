@@ -166,13 +166,13 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
                 x_new = np.where(alive[..., None], x_new, np.nan)
                 loss = np.where(alive, loss, np.nan)
             last = optimizer.last
-            shape = np.shape(x_new)
             xs.append(x_new)
             losses.append(loss)
             norms.append(np.linalg.norm(g, axis=-1))
-            lrs.append(np.broadcast_to(last["lr"], shape)[..., 0])
-            sizes.append(np.broadcast_to(last["lr"] / np.asarray(last["scale"]), shape))
-            directions.append(np.array(np.broadcast_to(last["direction"], shape)))
+            lrs.append(last["lr"])
+            sizes.append(last["lr"] / np.asarray(last["scale"]))
+            # a copy: an optimizer may hand out a buffer that its next step overwrites
+            directions.append(np.array(last["direction"]))
             x = x_new
             if not alive.any():
                 break
@@ -183,21 +183,36 @@ def run(optimizer, problem, x0=None, steps=100, *, batch_size=None, seed=0, name
     if not alive.ndim and not alive:  # a single diverged run ends at its last finite point
         n_points -= 1
     shape = np.shape(xs[-1])
-
-    def stacked(arrays, tail):
-        return np.stack(arrays) if arrays else np.zeros((0,) + tail)
-
     return Trajectory(
         name=name or type(optimizer).__name__,
-        params=np.stack([np.broadcast_to(p, shape) for p in xs[:n_points]]),
-        loss=np.stack([np.broadcast_to(v, shape[:-1]) for v in losses[:n_points]]),
-        grad_norm=stacked([np.broadcast_to(v, shape[:-1]) for v in norms], shape[:-1]),
-        lr=stacked(lrs, shape[:-1]),
-        step_size=stacked(sizes, shape),
-        direction=stacked(directions, shape),
+        params=_stacked(xs[:n_points], shape),
+        loss=_stacked(losses[:n_points], shape[:-1]),
+        grad_norm=_stacked(norms, shape[:-1]),
+        lr=_stacked([_first_parameter(v) for v in lrs], shape[:-1]),
+        step_size=_stacked(sizes, shape),
+        direction=_stacked(directions, shape),
         diverged_at=(int(diverged_at) if diverged_at >= 0 else None)
         if not diverged_at.ndim else diverged_at,
     )
+
+
+def _stacked(values, shape):
+    """``values`` (each broadcasting to ``shape``) as one new array ``(len(values), *shape)``.
+
+    Filling a preallocated array costs one assignment per step; broadcasting each value
+    to a view first cost several times that, and a run records six values per step.
+    """
+    dtype = np.result_type(*{np.asarray(v).dtype for v in values}) if values else float
+    out = np.empty((len(values),) + shape, dtype=dtype)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
+def _first_parameter(lr):
+    """The rate of a run's first parameter: ``lr`` may hold one per parameter."""
+    lr = np.asarray(lr)
+    return lr[..., 0] if lr.ndim else lr
 
 
 def sweep(make_optimizer, values, problem, x0=None, steps=100, **kwargs):
