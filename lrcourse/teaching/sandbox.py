@@ -122,13 +122,15 @@ def command(argv, *, binds=(), overlays=(), env=None, cwd="/tmp/work"):
     cmd = [bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session",
            "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
            "--cap-drop", "ALL"]
+    # The private /tmp first: the course's environment may itself live under /tmp (a
+    # clone there), and is mounted back into it read-only by what follows.
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     cmd += _mounts(_SYSTEM)
     cmd += _mounts(_python_roots())
     cmd += _mounts(binds)
     for host, inside in overlays:
         cmd += ["--ro-bind", str(host), str(inside)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--dir", "/tmp/home", "--dir", cwd, "--remount-ro", "/", "--chdir", cwd,
+    cmd += ["--dir", "/tmp/home", "--dir", cwd, "--remount-ro", "/", "--chdir", cwd,
             "--clearenv",
             "--setenv", "HOME", "/tmp/home", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "TMPDIR", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/home/.ipython",
