@@ -233,11 +233,20 @@ def test_burst_right_answer_passes():
 @pytest.mark.parametrize("wrong, cause", [
     (lambda: _burst_by_hand(0.2), "the chapter's setting"),
     (lambda: _first_unstable_by_hand(0.1), "first exceeds 2 / h2"),
-    (lambda: _burst_by_hand(0.1) - 1, "off by one"),
-    (lambda: _burst_by_hand(0.1) + 1, "off by one"),
 ])
 def test_burst_mistakes_are_named(wrong, cause, failed_with):
     failed_with(check.mean_form_burst_step(wrong()), cause)
+
+
+@pytest.mark.parametrize("shift", [-10, -1, 1, 10])
+def test_burst_a_few_steps_off_still_counts(shift):
+    # the burst grows out of rounding: another machine's arithmetic may move it a few steps
+    assert check.mean_form_burst_step(_burst_by_hand(0.1) + shift).passed
+
+
+@pytest.mark.parametrize("shift", [-40, 40])
+def test_burst_far_off_fails(shift, says):
+    says(check.mean_form_burst_step(_burst_by_hand(0.1) + shift), "not yet right")
 
 
 def test_burst_not_implemented():

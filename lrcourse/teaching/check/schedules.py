@@ -180,9 +180,13 @@ def _first_unstable_step(lr):
     return int(np.argmax(tr.step_size[:, 1] > 2 / h2))
 
 
+# The burst grows out of rounding errors across the valley: the step it shows at moves by
+# a few steps with the last bit of the start (chapter 5 measures 375 to 382 at lr = 0.1),
+# and so may move with another machine's arithmetic. Any step within 10 of this
+# machine's counts; an off-by-one in the indexing is then part of that window.
 mean_form_burst_step = AnswerChecker(
     "mean_form_burst_step", lambda: _first_burst(BURST_LR),
-    title="Exercise 5.2 (when does the burst come?)", chapter=5, atol=0.5, rtol=0.0,
+    title="Exercise 5.2 (when does the burst come?)", chapter=5, atol=10, rtol=0.0,
     learner_name="burst_step",
     mistakes=[
         (lambda: _first_burst(0.2),
@@ -191,12 +195,6 @@ mean_form_burst_step = AnswerChecker(
         (lambda: _first_unstable_step(BURST_LR),
          "that is the step at which eta / sigma of w2 first exceeds 2 / h2; the burst "
          "shows in the loss only later, once the error across the valley has grown"),
-        (lambda: _first_burst(BURST_LR) - 1,
-         "off by one: tr.loss[t] is the loss after t steps, so give the index t into "
-         "tr.loss at which the ratio first exceeds 100"),
-        (lambda: _first_burst(BURST_LR) + 1,
-         "off by one: tr.loss[t] is the loss after t steps, so give the index t into "
-         "tr.loss at which the ratio first exceeds 100"),
     ],
     hints=[
         "tr = run(AdagradMean(lr=0.1), problems.curved_ravine(), steps=600)",
