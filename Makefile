@@ -84,7 +84,7 @@ checks: $(VENV)/.test-deps
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder"
 
 unit: $(VENV)/.test-deps
-	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability"
+	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability and not slow"
 
 # Every notebook under the OpenBLAS kernels Prescott, Nehalem, Sandybridge and Haswell,
 # and with one thread (the machine's own kernel is the book build's run).
@@ -120,8 +120,10 @@ site: build-strict $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m bench
 
+# The student edition (student/, a repository of its own) and, beside it and never
+# published, one otter-grader autograder per chapter (autograders/).
 student: $(VENV)/.test-deps
-	$(BIN)/python -m lrcourse.student --out student
+	$(BIN)/python -m lrcourse.student --out student --autograders autograders
 
 clean:
-	rm -rf _build student
+	rm -rf _build student autograders

@@ -98,6 +98,9 @@ def student_cells(cells):
             cell.outputs, cell.execution_count = [], None
             if BEGIN in src:
                 cell.source = stub_code(src)
+                # the full edition folds its solution; the learner's stub stays open
+                cell.metadata = nbformat.from_dict(
+                    {k: v for k, v in cell.metadata.items() if k != "jupyter"})
                 kept.append(cell)
             elif not inside and not _checks_answers(cell):
                 kept.append(cell)
