@@ -50,6 +50,19 @@ def _is_output_text(node):
     return inside_output and not inside_caption
 
 
+def _as_markdown(node):
+    """The MyST a short title was written in (its text, inline math and code)."""
+    parts = []
+    for child in node.children:
+        if isinstance(child, nodes.math):
+            parts.append(f"${child.astext()}$")
+        elif isinstance(child, nodes.literal):
+            parts.append(f"`{child.astext()}`")
+        else:
+            parts.append(child.astext())
+    return "".join(parts)
+
+
 class OutputsAreNotMessages(SphinxTransform):
     """Mark computed output text and notebook metadata untranslatable.
 
@@ -84,6 +97,7 @@ class OutputsAreNotMessages(SphinxTransform):
             for subtitle in node.findall(nodes.subtitle):
                 if type(subtitle).__name__ == "exercise_subtitle":
                     subtitle["translatable"] = True
+                    subtitle.rawsource = _as_markdown(subtitle)
                     subtitle.source = subtitle.source or node.source
                     subtitle.line = subtitle.line or node.line
         # A notebook's own metadata, read as the front matter's field list (later the
