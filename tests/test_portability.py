@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from run_notebook import execute, failure
 
@@ -105,6 +106,26 @@ def test_forced_kernels_are_distinct_and_round_differently():
 def test_one_thread_setting_gives_one_thread():
     blas = _probe()["blas"]
     assert blas and all(threads == 1 for _, _, threads in blas), blas
+
+
+KERNEL_REPORT = """
+from threadpoolctl import threadpool_info
+import numpy
+blas = [(i["architecture"], i["num_threads"]) for i in threadpool_info()
+        if i["internal_api"] == "openblas"]
+assert blas and all(core.lower() in {core_names} and n == 1 for core, n in blas), blas
+"""
+
+
+def test_a_notebook_run_gets_the_setting(tmp_path):
+    """The notebooks run in a kernel started by ``execute``: it must pass the setting on."""
+    notebook = tmp_path / "setting.ipynb"
+    code = KERNEL_REPORT.replace("{core_names}", repr(REPORTED_AS["Prescott"]))
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
+    forced = _env({"OPENBLAS_CORETYPE": "Prescott", **ONE_THREAD})
+    assert execute(notebook, env=forced).returncode == 0
+    run = execute(notebook, env=_env({"OPENBLAS_CORETYPE": "Haswell"}))  # it can fail
+    assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
 
 
 class NotebooksUnder:
