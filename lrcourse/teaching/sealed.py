@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .hints import HintsInOrder
+
 #: Tolerance of the "near miss" grid: close, but not as close as the check requires.
 NEAR_RTOL = 1e-3
 _TINY = 1e-12
@@ -301,7 +303,7 @@ class Result:
         """Display nothing: the verdict was printed when the check ran."""
 
 
-class SealedChecker:
+class SealedChecker(HintsInOrder):
     """A checker of the student edition (see the module's documentation)."""
 
     def __init__(self, record):
@@ -310,28 +312,6 @@ class SealedChecker:
         self.chapter, self.hints = record["chapter"], [_unveil(h) for h in record["hints"]]
         self.learner_name = record["learner_name"]
         self._hints_seen = 0
-
-    def hint(self, n=None):
-        """Print the next hint, or hint ``n`` (from 1). The last hint is the most explicit."""
-        total = len(self.hints)
-        if not total:
-            print(f"No hints for {self.title}.")
-            return
-        if n is None:
-            if self._hints_seen >= total:
-                print(f"You have seen all {total} hints for {self.title}; "
-                      f"check.{self.name}.hint(n) shows hint n again (n = 1 to {total}).")
-                return
-            n = self._hints_seen + 1
-        elif isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= total:
-            print(f"check.{self.name}.hint(n) takes a whole number n from 1 to {total}; "
-                  f"got {n!r}. check.{self.name}.hint() shows the next one.")
-            return
-        self._hints_seen = max(self._hints_seen, int(n))
-        left = total - self._hints_seen
-        more = "that was the last hint" if left == 0 else \
-            f"{left} more: call check.{self.name}.hint() again"
-        print(f"Hint {n} of {total} for {self.title}: {self.hints[int(n) - 1]}\n   ({more})")
 
     def _report(self, status, detail=""):
         head = {"passed": f"✓ {self.title}: passed.",

@@ -27,11 +27,32 @@ def require_site():
     return site
 
 
-def toc_pages(site):
-    """Every page of the book, as Sphinx built it: the docnames of its search index."""
-    text = (site / "searchindex.js").read_text(encoding="utf8")
+#: The Chinese edition's folder inside the English site.
+CHINESE = "zh"
+
+
+def _docnames(index_file):
+    text = index_file.read_text(encoding="utf8")
     index = json.loads(text[text.index("(") + 1:text.rindex(")")])
     return sorted(index["docnames"])
+
+
+def toc_pages(site):
+    """Every page of both editions, as Sphinx built them: the docnames of their search
+    indexes, the Chinese ones under ``zh/`` (``zh/chapters/intro``)."""
+    pages = _docnames(site / "searchindex.js")
+    chinese = site / CHINESE / "searchindex.js"
+    if chinese.exists():
+        pages += [f"{CHINESE}/{doc}" for doc in _docnames(chinese)]
+    return pages
+
+
+def is_chinese(docname):
+    return docname.startswith(f"{CHINESE}/")
+
+
+def has_cjk(text):
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
 def is_local(url):

@@ -8,7 +8,15 @@ import html
 import re
 from urllib.parse import unquote
 
-from browser_site import looks_like_a_file_name, page_path, pages_containing, toc_pages
+from browser_site import (
+    CHINESE,
+    has_cjk,
+    is_chinese,
+    looks_like_a_file_name,
+    page_path,
+    pages_containing,
+    toc_pages,
+)
 
 PAGE_BUDGET = 2_000_000  # bytes: a page's own HTML plus its images (DESIGN section 8)
 FIGURE_BUDGET = 500_000  # bytes: one scrubbable figure
@@ -36,7 +44,13 @@ def test_images_load_and_have_alt_text(page, visited):
         assert not looks_like_a_file_name(alt), (
             f"{page}: image {image['src']} has a file name as alt text ({alt!r}); describe "
             f"the figure in the cell's metadata: mystnb: image: alt: ...")
-        assert len(alt.split()) >= 2, f"{page}: alt text {alt!r} does not describe the image"
+        if is_chinese(page) and image["src"].startswith("../"):
+            # a figure of the chapter (under _images), not a computed output: its alt text
+            # is a message of the Chinese catalogs
+            assert has_cjk(alt) and len(alt) >= 8, (
+                f"{page}: image {image['src']} has no Chinese alt text ({alt[:60]!r})")
+        elif not has_cjk(alt):
+            assert len(alt.split()) >= 2, f"{page}: alt text {alt!r} does not describe the image"
 
 
 def _tex_sources(site, page):
@@ -108,6 +122,57 @@ def test_search_finds_adagrad(site, open_page):
     hits = visit.page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
     assert any("02_adagrad" in href for href in hits), f"search for Adagrad found {hits}"
     assert not visit.errors, "\n".join(visit.errors)
+
+
+def test_chinese_edition_exists_for_every_page(site):
+    pages = toc_pages(site)
+    english = [p for p in pages if not is_chinese(p)]
+    chinese = {p.removeprefix(f"{CHINESE}/") for p in pages if is_chinese(p)}
+    assert chinese, f"no Chinese edition at {site / CHINESE} (make book builds both)"
+    assert set(english) == chinese, (
+        f"pages in one edition only: {sorted(set(english) ^ chinese)}")
+
+
+def test_language_links_lead_to_the_same_page(page, site, visited):
+    """Every page links to its twin in the other edition, and the link works."""
+    links = visited(page).page.eval_on_selector_all(
+        "a.edition-link", "as => as.map(a => [a.href, a.getAttribute('hreflang')])")
+    assert len(links) == 1, f"{page}: expected one link to the other edition, found {links}"
+    href, lang = links[0]
+    twin = page.removeprefix(f"{CHINESE}/") if is_chinese(page) else f"{CHINESE}/{page}"
+    assert lang == ("en" if is_chinese(page) else "zh-CN"), f"{page}: link language {lang}"
+    assert href.endswith(f"/{page_path(twin)}"), f"{page}: links to {href}, not {twin}"
+    assert (site / page_path(twin)).exists(), f"{page}: its twin {twin} was not built"
+
+
+def test_chinese_pages_are_in_chinese(page, visited):
+    if not is_chinese(page):
+        return
+    visit = visited(page)
+    assert visit.page.evaluate("() => document.documentElement.lang") == "zh-CN", page
+    body = visit.page.inner_text("main")
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", body))
+    assert cjk > 0.2 * len(re.findall(r"[A-Za-z]", body)) or cjk > 400, (
+        f"{page}: the page reads mostly in English ({cjk} Chinese characters)")
+
+
+def test_chinese_search_finds_terms(site, open_page):
+    for term, expected in (("学习率", "05_scheduling"), ("鞍点", "01_critical_points")):
+        visit = open_page(f"{CHINESE}/search.html?q={term}")
+        visit.page.wait_for_selector("ul.search li a", timeout=15_000)
+        hits = visit.page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
+        assert any(expected in href for href in hits), f"search for {term} found {hits}"
+        assert not visit.errors, "\n".join(visit.errors)
+
+
+def test_chinese_binder_buttons_open_the_same_notebooks(site):
+    for page in [p for p in toc_pages(site) if is_chinese(p) and "/0" in p]:
+        chinese = re.findall(r'href="(https://mybinder[^"]*)"',
+                             (site / page_path(page)).read_text(encoding="utf8"))
+        english = re.findall(r'href="(https://mybinder[^"]*)"',
+                             (site / page_path(page.removeprefix(f"{CHINESE}/")))
+                             .read_text(encoding="utf8"))
+        assert chinese and chinese == english, f"{page}: Binder links {chinese} vs {english}"
 
 
 def test_solutions_are_collapsed_until_clicked(site, visited):

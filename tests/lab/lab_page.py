@@ -93,7 +93,7 @@ class LabPage:
                 }));
             }""")
 
-    def run_all(self, timeout=240):
+    def run_all(self, timeout=480):
         """Run every cell (Run All, in the kernel started on opening); wait until the
         kernel is done: every cell has run, or one raised and the rest were skipped."""
         self.page.evaluate("""() => window.jupyterapp.commands

@@ -8,6 +8,7 @@ The same inspection of a chapter as committed before styling must find problems,
 these tests can fail. Screenshots: ``_build/screenshots/lab/``.
 """
 
+import copy
 import re
 import sys
 import time
@@ -19,7 +20,14 @@ from lab_page import RAW_MYST
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from notebook_style import BEGIN, GATE_START, SOLUTION_END, figure_of, is_check  # noqa: E402
+from notebook_style import (  # noqa: E402
+    BEGIN,
+    GATE_START,
+    SOLUTION_END,
+    figure_of,
+    is_caption_cell,
+    is_check,
+)
 
 CHAPTERS = sorted(p.name for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 RUN = ["02_adagrad.ipynb", "04_adam.ipynb"]  # live widgets: explore and race
@@ -114,8 +122,7 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     before = image.get_attribute("src")
     lab_page.screenshot("widget-before", widget)
     slider.focus()
-    for _ in range(5):
-        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # one step: one run and one redraw to wait for
     page.wait_for_function("([img, before]) => img.src !== before && img.complete",
                            arg=[image.element_handle(), before], timeout=30_000)
     time.sleep(0.5)
@@ -126,12 +133,22 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     assert lab_page.blocked == []
 
 
+def _unstyled(nb):
+    """The chapter as it was before the house style: no folding, no caption cells."""
+    nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
+    nb.cells = [cell for cell in nb.cells if not is_caption_cell(cell)]
+    for cell in nb.cells:
+        cell.metadata.pop("jupyter", None)
+        cell.metadata.pop("collapsed", None)
+    return nb
+
+
 def test_unstyled_chapter_is_caught(open_notebook, lab):
     """The inspection has teeth: the chapter before styling shows its checks, its
     solutions and no captions, and its figure references do not resolve."""
     name = CHAPTERS[1]
     (lab.folder / "unstyled").mkdir(exist_ok=True)
-    nbformat.write(lab.sources[name], lab.folder / "unstyled" / name)
+    nbformat.write(_unstyled(lab.sources[name]), lab.folder / "unstyled" / name)
     lab_page = open_notebook(f"unstyled/{name}")
     found = problems(lab_page, lab.sources[name].cells)
     for kind in ("hidden check", "solution cell", "caption of figure cell",
