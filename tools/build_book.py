@@ -37,6 +37,10 @@ TARGETS = {
 }
 
 
+#: The book's title in each edition (English: `title` in _config.yml).
+TITLES = {"zh_CN": "更聪明地学习：自适应学习率"}
+
+
 def build(builder, language, strict=False):
     """One Sphinx build of the book; returns its exit status."""
     output, doctrees = TARGETS[builder, language]
@@ -47,6 +51,8 @@ def build(builder, language, strict=False):
         "nb_execution_mode": "cache",
         "nb_execution_cache_path": str(CACHE),
     }
+    if language in TITLES:
+        overrides["html_title"] = TITLES[language]
     return build_sphinx(ROOT, output, path_config=str(ROOT / "_config.yml"), noconfig=True,
                         confoverrides=overrides, doctreedir=str(doctrees), builder=builder,
                         force_all=True, freshenv=True, warningiserror=strict,
