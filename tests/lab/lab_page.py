@@ -28,7 +28,7 @@ class LabPage:
         self.page.route("**/*", self._route)
         self.page.goto(f"{base}/lab/workspaces/lab-tests?reset&token={token}")
         self.page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+            "() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
         self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
 
     def open(self, name):
@@ -48,7 +48,7 @@ class LabPage:
             """name => {
                 const w = window.jupyterapp.shell.currentWidget;
                 return w && w.context && w.context.path === name && w.context.isReady;
-            }""", arg=name, timeout=90_000)
+            }""", arg=name, timeout=180_000)
         self.wait_rendered()
         return self
 
@@ -64,7 +64,7 @@ class LabPage:
         if message.type == "error":
             self.errors.append(message.text)
 
-    def wait_rendered(self, timeout=60):
+    def wait_rendered(self, timeout=180):
         """Until every markdown cell has been rendered by the MyST renderer."""
         self.page.wait_for_function(
             """() => {

@@ -118,13 +118,13 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     image = widget.locator("img.widget-image").first
     lab_page.scroll_to(widget)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=image.element_handle(), timeout=30_000)
+                           arg=image.element_handle(), timeout=120_000)
     before = image.get_attribute("src")
     lab_page.screenshot("widget-before", widget)
     slider.focus()
     page.keyboard.press("ArrowRight")  # one step: one run and one redraw to wait for
     page.wait_for_function("([img, before]) => img.src !== before && img.complete",
-                           arg=[image.element_handle(), before], timeout=30_000)
+                           arg=[image.element_handle(), before], timeout=120_000)
     time.sleep(0.5)
     lab_page.screenshot("widget-after", widget)
     assert image.get_attribute("src") != before
@@ -148,9 +148,10 @@ def test_unstyled_chapter_is_caught(open_notebook, lab):
     solutions and no captions, and its figure references do not resolve."""
     name = CHAPTERS[1]
     (lab.folder / "unstyled").mkdir(exist_ok=True)
-    nbformat.write(_unstyled(lab.sources[name]), lab.folder / "unstyled" / name)
+    unstyled = _unstyled(lab.sources[name])
+    nbformat.write(unstyled, lab.folder / "unstyled" / name)
     lab_page = open_notebook(f"unstyled/{name}")
-    found = problems(lab_page, lab.sources[name].cells)
+    found = problems(lab_page, unstyled.cells)
     for kind in ("hidden check", "solution cell", "caption of figure cell",
                  "unresolved cross-reference"):
         assert any(f.startswith(kind) for f in found), f"no {kind!r} problem in {found}"
