@@ -71,9 +71,11 @@ translations: $(VENV)/.book-deps
 # Independent lines of work share the cores: the test suite (one pytest run over the
 # cores), Binder's environment (mostly installing) and the website (built, then tested
 # in a browser). Each line's output is printed when it finishes; a failing line does
-# not stop the others.
+# not stop the others. Then the notebooks in a live JupyterLab, on a machine no longer
+# busy with the rest: a browser driving a kernel-backed page waits on both.
 test: $(VENV)/.test-deps
-	$(MAKE) --no-print-directory --keep-going -j4 --output-sync=target lint checks binder site lab
+	$(MAKE) --no-print-directory --keep-going -j3 --output-sync=target lint checks binder site
+	$(MAKE) --no-print-directory lab
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext

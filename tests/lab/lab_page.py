@@ -20,26 +20,39 @@ class LabPage:
 
     def __init__(self, context, base, token, screenshots):
         self.screenshots, self.name = screenshots, None
+        self.context, self.url = context, f"{base}/lab/workspaces/lab-tests?reset&token={token}"
         self.app_errors, self.blocked = [], []
         self.errors = self.app_errors
-        self.page = context.new_page()
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        self.page.route("**/*", self._route)
-        self.page.goto(f"{base}/lab/workspaces/lab-tests?reset&token={token}")
-        self.page.wait_for_function(
+        self.page = self._load()
+
+    def _load(self):
+        """A new tab with JupyterLab loaded; what it logs goes to ``self.errors``."""
+        page = self.context.new_page()
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.route("**/*", self._route)
+        page.goto(self.url)
+        page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
-        self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        return page
 
     def open(self, name):
-        """Close the notebook shown (and its kernel), open ``name`` and wait until rendered."""
+        """Open ``name`` in a fresh JupyterLab tab and wait until it is rendered.
+
+        The notebook shown before is closed with its kernel and its tab: disposing a
+        notebook inside a tab that goes on working lets JupyterLab reject promises of
+        the old views ("Disposed") while the next notebook is being inspected.
+        """
         if self.name is not None:
             self.page.evaluate(
                 """async () => {
                     const w = window.jupyterapp.shell.currentWidget;
-                    await w.sessionContext.shutdown();
-                    w.dispose();
+                    if (w && w.sessionContext) { await w.sessionContext.shutdown(); }
                 }""")
+            self.page.close()
+            self.name, self.errors, self.blocked = None, [], []
+            self.page = self._load()
         self.name, self.errors, self.blocked = name, [], []
         self.page.evaluate(
             """name => window.jupyterapp.commands.execute('docmanager:open', {path: name})
@@ -96,8 +109,11 @@ class LabPage:
     def run_all(self, timeout=480):
         """Run every cell (Run All, in the kernel started on opening); wait until the
         kernel is done: every cell has run, or one raised and the rest were skipped."""
-        self.page.evaluate("""() => window.jupyterapp.commands
-            .execute('notebook:run-all-cells').then(() => true)""")
+        self.page.evaluate("""async () => {
+            await window.jupyterapp.shell.currentWidget.sessionContext.ready;
+            return window.jupyterapp.commands.execute('notebook:run-all-cells')
+                .then(() => true);
+        }""")
         self.page.wait_for_function(
             """() => {
                 const w = window.jupyterapp.shell.currentWidget;
