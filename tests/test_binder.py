@@ -10,10 +10,21 @@ interpreter of that version, when the machine has one (found by name, such as
 ``python3.11``). pip's cache is reused and bytecode is not compiled ahead; that changes
 the speed, not what is installed.
 
+The environment is kept between runs, under the course's own virtual environment
+(``.venv/binder-environments``), keyed by everything that decides what gets installed:
+the interpreter, repo2docker's pip commands, requirements.txt, pyproject.toml and
+runtime.txt. A change to any of them starts from an empty environment again; otherwise
+lrcourse is uninstalled and every pip command is replayed on the kept environment, which
+finds the pinned packages already there. ``LRCOURSE_FRESH_BINDER=1`` always starts from
+an empty environment, and so does every run outside the course's ``.venv`` (a fresh
+clone's first ``make test`` included).
+
 They take a minute or more and need the package registry: they are marked ``binder``,
 so ``pytest -m "not binder"`` leaves them out; ``make test`` runs them.
 """
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -111,16 +122,42 @@ def _copy_of_repository(dest):
     return dest
 
 
+def _kept_environment(interpreter, steps, base):
+    """Where the environment lives: kept in the course's .venv, keyed by what it installs."""
+    course_venv = ROOT / ".venv"
+    if os.environ.get("LRCOURSE_FRESH_BINDER") == "1" or not (
+            course_venv.is_dir() and Path(sys.prefix).resolve() == course_venv.resolve()):
+        return base / "env"
+    key = hashlib.sha256()
+    version = subprocess.run([interpreter, "-c", "import sys; print(sys.version)"],
+                             capture_output=True, text=True, check=True).stdout
+    for part in (interpreter, version, *steps):
+        key.update(part.encode() + b"\0")
+    for name in ("requirements.txt", "pyproject.toml", "runtime.txt"):
+        key.update((ROOT / name).read_bytes() + b"\0")
+    return course_venv / "binder-environments" / key.hexdigest()[:16]
+
+
 @pytest.fixture(scope="module")
 def binder_env(tmp_path_factory, dockerfile, binder_version):
-    """(python, repository copy): repo2docker's pip commands replayed in a fresh environment."""
+    """(python, repository copy): repo2docker's pip commands replayed in Binder's environment."""
     base = tmp_path_factory.mktemp("binder")
     repo = _copy_of_repository(base / "repo")
-    env = base / "env"
-    subprocess.run([_interpreter(binder_version), "-m", "venv", str(env)], check=True)
-    python = env / "bin" / "python"
     steps = PIP_STEP.findall(dockerfile)
     assert steps, f"no pip step in repo2docker's Dockerfile:\n{dockerfile[-3000:]}"
+    interpreter = _interpreter(binder_version)
+    env = _kept_environment(interpreter, steps, base)
+    python = env / "bin" / "python"
+    complete = env / "binder-steps-completed"
+    if complete.exists():
+        # lrcourse comes from this run's copy of the repository, never from the last one
+        subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "lrcourse"],
+                       check=True, capture_output=True)
+        complete.unlink()  # written again once every step has passed
+    else:
+        if env.parent.name == "binder-environments":  # environments this test kept before
+            shutil.rmtree(env.parent, ignore_errors=True)
+        subprocess.run([interpreter, "-m", "venv", str(env)], check=True)
     for step in steps:
         args = [arg.strip('"') for arg in step.split() if arg != "--no-cache-dir"]
         # --no-compile: bytecode is written on first import anyway; compiling every file
@@ -132,6 +169,7 @@ def binder_env(tmp_path_factory, dockerfile, binder_version):
     # a kernel of this environment, under a name no other installation uses
     subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(env),
                     "--name", KERNEL], check=True, capture_output=True)
+    complete.touch()
     return python, repo
 
 

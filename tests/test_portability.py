@@ -13,6 +13,11 @@ build's run (``make test`` builds the book with every notebook executed, in the
 environment as given); where that environment presets ``OPENBLAS_CORETYPE``, one more
 run here clears it so the autodetected kernel is covered too.
 
+The kernels draw no pyplot figure (matplotlib's Agg backend, ``MPLBACKEND=agg``): a
+picture is not a claim, the book build draws every figure on the machine's own kernel,
+and drawing is a third of a notebook's time. Everything a chapter computes, checks or
+prints still runs, the figures' data included.
+
 The first tests show that the settings take effect (the BLAS reports the forced core and
 rounds differently under it), so that these runs cannot quietly be all the same run.
 """
@@ -128,6 +133,10 @@ def test_a_notebook_run_gets_the_setting(tmp_path):
     assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
 
 
+#: The notebook runs' own setting: pyplot figures are built but not drawn.
+NOT_DRAWN = {"MPLBACKEND": "agg"}
+
+
 class NotebooksUnder:
     """Every chapter notebook under one setting. Each setting is a class of its own, so
     that test workers (``--dist loadscope``) take the settings side by side."""
@@ -137,7 +146,7 @@ class NotebooksUnder:
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
     def test_notebook_holds(self, notebook):
         overrides = SETTINGS[self.setting]
-        run = execute(notebook, env=_env(overrides))
+        run = execute(notebook, env=_env({**NOT_DRAWN, **overrides}))
         assert run.returncode == 0, failure(notebook, run, f"under {self.setting} ({overrides})")
 
 

@@ -3,12 +3,13 @@
     python tools/build_book.py [--strict] [--only en|zh]   the website (make book)
     python tools/build_book.py --messages                  the message catalogs (make translations)
 
-The notebooks are executed once. The English build runs them into a fresh execution
-cache (emptied first, because the cache cannot see changes to lrcourse); the Chinese
-build, which swaps the text through the catalogs in locales/zh_CN, and the extraction
-of messages read the same executed notebooks from that cache. A notebook that raises
-fails the build. With --strict, Sphinx warnings are errors too. The Chinese build
-always fails on an untranslated or fuzzy message (_ext/editions.py).
+The notebooks are executed once, side by side on the machine's cores, into a fresh
+execution cache (emptied first, because the cache cannot see changes to lrcourse). Then
+the two editions are built side by side from that cache: the English one, and the
+Chinese one, which swaps the text through the catalogs in locales/zh_CN. The extraction
+of messages reads the same cache. A notebook that raises fails the build, with its
+traceback. With --strict, Sphinx warnings are errors too. The Chinese build always
+fails on an untranslated or fuzzy message (_ext/editions.py).
 
 --messages extracts every message of the English sources (pages, notebook markdown,
 figure captions and alt text) into _build/gettext and merges them into
@@ -18,12 +19,16 @@ before the Chinese edition builds again.
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from jupyter_book.sphinx import build_sphinx
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -41,8 +46,63 @@ TARGETS = {
 TITLES = {"zh_CN": "更聪明地学习：自适应学习率"}
 
 
+def chapters():
+    """The notebooks of the table of contents, the longest first (they run side by side)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [chapter["file"] for part in toc.get("parts", [])
+                             for chapter in part.get("chapters", [])]
+    notebooks = [ROOT / f"{file}.ipynb" for file in files if (ROOT / f"{file}.ipynb").exists()]
+    return sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
+
+
+def _execute(path):
+    """Run one notebook in a fresh kernel from its own folder (in a worker process)."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=False,
+                                 timeout=config["execute"]["timeout"], meta_override=True)
+    return nb, result.time, result.exc_string
+
+
+def execute(notebooks):
+    """Execute the notebooks side by side into a fresh cache; returns the failures' count.
+
+    This is what myst-nb's cache mode does for one notebook (run it, store the executed
+    copy under the hash of its code), done for all of them at once; the builds then
+    find every notebook in the cache. The cache is written from this process only.
+    """
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    shutil.rmtree(CACHE, ignore_errors=True)
+    cache = get_cache(str(CACHE))
+    workers = max(1, min(len(notebooks), len(os.sched_getaffinity(0))))
+    print(f"executing {len(notebooks)} notebooks, {workers} at a time", flush=True)
+    failures = 0
+    with ProcessPoolExecutor(workers) as pool:
+        runs = {pool.submit(_execute, path): path for path in notebooks}
+        for done in as_completed(runs):
+            path = runs[done]
+            nb, seconds, error = done.result()
+            name = path.relative_to(ROOT)
+            if error:
+                failures += 1
+                print(f"{name} raised; the build stops here:\n{error}", file=sys.stderr)
+                continue
+            cache.cache_notebook_bundle(CacheBundleIn(nb, str(path),
+                                                      data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
+            print(f"  {name}: {seconds:.1f} s", flush=True)
+    return failures
+
+
 def build(builder, language, strict=False):
     """One Sphinx build of the book; returns its exit status."""
+    from jupyter_book.sphinx import build_sphinx
+
     output, doctrees = TARGETS[builder, language]
     overrides = {
         "external_toc_path": "_toc.yml",
@@ -61,10 +121,8 @@ def build(builder, language, strict=False):
 
 def update_catalogs():
     """Extract the messages and merge them into locales/zh_CN (sphinx-intl)."""
-    if not CACHE.exists():  # captions and alt text live in executed outputs
-        status = build("html", "en")
-        if status:
-            return status
+    if not CACHE.exists() and execute(chapters()):  # captions and alt text live in outputs
+        return 1
     shutil.rmtree(TARGETS["gettext", "en"][0], ignore_errors=True)
     status = build("gettext", "en")
     if status:
@@ -84,17 +142,47 @@ def main(argv=None):
     parser.add_argument("--only", choices=["en", "zh"], help="build one edition")
     parser.add_argument("--messages", action="store_true",
                         help="update the message catalogs instead of building the website")
+    parser.add_argument("--sphinx", choices=["en", "zh_CN"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.messages:
         return update_catalogs()
+    if args.sphinx:  # one edition, from the cache (a child of the build below)
+        return build("html", args.sphinx, args.strict)
     languages = {"en": ["en"], "zh": ["zh_CN"], None: ["en", "zh_CN"]}[args.only]
-    if "en" in languages:
-        shutil.rmtree(CACHE, ignore_errors=True)
-    for language in languages:
-        status = build("html", language, args.strict)
-        if status:
-            return status
-    return 0
+    start = time.perf_counter()
+    if "en" in languages and execute(chapters()):
+        return 1
+    return build_side_by_side(languages, args.strict, start)
+
+
+def build_side_by_side(languages, strict, start):
+    """Build the editions at once, each in its own process; print each one's log whole."""
+    with tempfile.TemporaryDirectory() as logs:
+        runs = []
+        for language in languages:
+            log = open(Path(logs) / f"{language}.log", "w+", encoding="utf-8")
+            command = [sys.executable, __file__, "--sphinx", language]
+            command += ["--strict"] if strict else []
+            runs.append((language, log, subprocess.Popen(command, stdout=log,
+                                                         stderr=subprocess.STDOUT)))
+        names = {"en": "English", "zh_CN": "Chinese"}
+        print(f"building the {' and '.join(names[language] for language in languages)} "
+              f"edition{'s' if len(languages) > 1 else ''}", flush=True)
+        status = 0
+        for language, log, process in runs:
+            returncode = process.wait()
+            log.seek(0)
+            sys.stdout.write(log.read())
+            log.close()
+            if returncode:
+                print(f"The {names[language]} edition failed (exit status {returncode}).",
+                      flush=True)
+            status = status or returncode
+    if not status:
+        print(f"Both editions built in {time.perf_counter() - start:.0f} s."
+              if len(languages) == 2 else
+              f"Built in {time.perf_counter() - start:.0f} s.")
+    return status
 
 
 if __name__ == "__main__":
