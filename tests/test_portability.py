@@ -137,19 +137,18 @@ def test_a_notebook_run_gets_the_setting(tmp_path):
 NOT_DRAWN = {"MPLBACKEND": "agg"}
 
 
-class NotebooksUnder:
-    """Every chapter notebook under one setting. Each setting is a class of its own, so
-    that test workers (``--dist loadscope``) take the settings side by side."""
+class TestNotebooksUnderEachSetting:
+    """Every chapter notebook under every setting, one run after another.
 
-    setting: str
+    The runs are one class so that the test workers (``--dist loadscope``) give them all
+    to one worker, while the other takes the rest of the suite: two notebooks at once
+    would each start as many BLAS threads as the machine has cores, and on a busy
+    machine those threads wait on each other (chapter 6 took 40 s beside another
+    notebook, against 10 s with one thread)."""
 
+    @pytest.mark.parametrize("setting", list(SETTINGS))
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-    def test_notebook_holds(self, notebook):
-        overrides = SETTINGS[self.setting]
+    def test_notebook_holds(self, notebook, setting):
+        overrides = SETTINGS[setting]
         run = execute(notebook, env=_env({**NOT_DRAWN, **overrides}))
-        assert run.returncode == 0, failure(notebook, run, f"under {self.setting} ({overrides})")
-
-
-for _setting in SETTINGS:
-    _name = "TestUnder" + _setting.title().replace("-", "")
-    globals()[_name] = type(_name, (NotebooksUnder,), {"setting": _setting})
+        assert run.returncode == 0, failure(notebook, run, f"under {setting} ({overrides})")
