@@ -7,12 +7,13 @@ budget (the interactive update, the book build) the line says so.
 
 import sys
 
-from bench import book, engine
+from bench import book, engine, grading, problems
 
 
 def main():
     rows, ok = [], True
-    for bench in engine.all_benchmarks() + book.all_benchmarks() + _interactive():
+    for bench in (engine.all_benchmarks() + problems.all_benchmarks() + _interactive()
+                  + book.all_benchmarks() + grading.all_benchmarks()):
         result = bench()
         if result is None:
             print(f"{bench.__name__}: skipped (optional dependency not installed)")
