@@ -178,6 +178,10 @@ def build_side_by_side(languages, strict, start):
                 print(f"The {names[language]} edition failed (exit status {returncode}).",
                       flush=True)
             status = status or returncode
+    # myst-nb writes a build's output files beside its output folder: for the Chinese
+    # edition (_build/html/zh) that is inside the English site. Sphinx has copied them
+    # into zh/_images; the folder itself must not be published.
+    shutil.rmtree(BUILD / "html" / "jupyter_execute", ignore_errors=True)
     if not status:
         print(f"Both editions built in {time.perf_counter() - start:.0f} s."
               if len(languages) == 2 else

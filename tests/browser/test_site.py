@@ -102,6 +102,14 @@ def test_page_weight(page, site):
     assert weight < PAGE_BUDGET, f"{page} weighs {weight / 1e6:.2f} MB (budget 2 MB)"
 
 
+def test_site_holds_no_build_leftovers(site):
+    """The Chinese build writes its notebooks' output files beside its own folder, that
+    is inside the English site; they are copied into zh/_images and must not ship."""
+    leftovers = [name for name in ("jupyter_execute", ".doctrees", ".jupyter_cache")
+                 if (site / name).exists()]
+    assert not leftovers, f"the website holds build folders: {leftovers}"
+
+
 def test_scrubbable_figures_are_light_and_self_contained(page, site):
     text = (site / page_path(page)).read_text(encoding="utf8")
     for figure in re.findall(r'<figure class="lrcourse-scrubber".*?</figure>', text, re.S):
