@@ -47,7 +47,8 @@ TITLES = {"zh_CN": "更聪明地学习：自适应学习率"}
 
 
 def chapters():
-    """The notebooks of the table of contents, the longest first (they run side by side)."""
+    """The notebooks of the table of contents, the largest files first: they run side by
+    side, and a large notebook is likely to be a long one."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]] + [chapter["file"] for part in toc.get("parts", [])
                              for chapter in part.get("chapters", [])]
@@ -79,7 +80,9 @@ def execute(notebooks):
 
     shutil.rmtree(CACHE, ignore_errors=True)
     cache = get_cache(str(CACHE))
-    workers = max(1, min(len(notebooks), len(os.sched_getaffinity(0))))
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")  # Linux
+             else os.cpu_count() or 1)
+    workers = max(1, min(len(notebooks), cores))
     print(f"executing {len(notebooks)} notebooks, {workers} at a time", flush=True)
     failures = 0
     with ProcessPoolExecutor(workers) as pool:
@@ -90,7 +93,7 @@ def execute(notebooks):
             name = path.relative_to(ROOT)
             if error:
                 failures += 1
-                print(f"{name} raised; the build stops here:\n{error}", file=sys.stderr)
+                print(f"{name} raised, so the book is not built:\n{error}", file=sys.stderr)
                 continue
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path),
                                                       data={"execution_seconds": seconds}),
