@@ -56,15 +56,14 @@ def chapters():
     return sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
 
 
-def _execute(path):
+def _execute(path, timeout):
     """Run one notebook in a fresh kernel from its own folder (in a worker process)."""
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=False,
-                                 timeout=config["execute"]["timeout"], meta_override=True)
+                                 timeout=timeout, meta_override=True)
     return nb, result.time, result.exc_string
 
 
@@ -78,6 +77,8 @@ def execute(notebooks):
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    timeout = config["execute"]["timeout"]
     shutil.rmtree(CACHE, ignore_errors=True)
     cache = get_cache(str(CACHE))
     cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")  # Linux
@@ -86,7 +87,7 @@ def execute(notebooks):
     print(f"executing {len(notebooks)} notebooks, {workers} at a time", flush=True)
     failures = 0
     with ProcessPoolExecutor(workers) as pool:
-        runs = {pool.submit(_execute, path): path for path in notebooks}
+        runs = {pool.submit(_execute, path, timeout): path for path in notebooks}
         for done in as_completed(runs):
             path = runs[done]
             nb, seconds, error = done.result()
