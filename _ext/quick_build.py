@@ -13,7 +13,7 @@
 """
 
 import copy
-from functools import lru_cache
+from functools import cache
 
 import myst_parser.mdit_to_docutils.base as myst_base
 from docutils.frontend import get_default_settings
@@ -21,7 +21,7 @@ from docutils.utils import new_document
 from sphinx.search import zh
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default_settings(parser_cls):
     return get_default_settings(parser_cls)
 
