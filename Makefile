@@ -19,7 +19,7 @@ LAB_TESTS := tests/lab
 NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS) $(LAB_TESTS))
 
 .PHONY: book translations test lint unit portability binder checks notebooks build-strict browser site lab \
-	bench student clean help
+	bench student clean help bytecode
 
 help:
 	@echo "make book     build the website into _build/html"
@@ -53,9 +53,15 @@ $(VENV)/.test-deps: requirements-test.txt $(VENV)/.book-deps
 	else echo "torch 2.13.0 is not available offline: live PyTorch comparisons will skip"; fi
 	touch $@
 
+# The course package's bytecode, written once (only what changed): a machine that sets
+# PYTHONDONTWRITEBYTECODE would otherwise compile lrcourse again in every kernel, test
+# worker and grading sandbox.
+bytecode: $(VENV)/.book-deps
+	@$(BIN)/python -m compileall -q lrcourse
+
 # Both editions: English in _build/html, Chinese in _build/html/zh, from one execution of
 # the notebooks (tools/build_book.py).
-book: $(VENV)/.book-deps
+book: $(VENV)/.book-deps bytecode
 	$(BIN)/python tools/build_book.py
 	@echo
 	@echo "The website is in _build/html (English) and _build/html/zh (Chinese). Open"
@@ -69,62 +75,60 @@ translations: $(VENV)/.book-deps
 	$(BIN)/python tools/build_book.py --messages
 
 # Independent lines of work share the cores: the test suite (one pytest run over the
-# cores), Binder's environment (mostly installing) and the website (built, then tested
-# in a browser). Each line's output is printed when it finishes; a failing line does
-# not stop the others. Then the notebooks in a live JupyterLab, on a machine no longer
-# busy with the rest: a browser driving a kernel-backed page waits on both.
-test: $(VENV)/.test-deps
-	$(MAKE) --no-print-directory --keep-going -j3 --output-sync=target lint checks binder site
-	$(MAKE) --no-print-directory lab
+# cores), Binder's environment (mostly installing), the website (built, then tested in
+# a browser) and the notebooks in a live JupyterLab. Each line's output is printed when
+# it finishes; a failing line does not stop the others.
+test: $(VENV)/.test-deps bytecode
+	$(MAKE) --no-print-directory --keep-going -j4 --output-sync=target lint checks binder site lab
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
 
 # Every test that needs neither the built website nor Binder's environment: unit,
 # property and reference tests, checkers, student edition, grading, portability runs.
-checks: $(VENV)/.test-deps
+checks: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder"
 
-unit: $(VENV)/.test-deps
+unit: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability and not slow"
 
 # Every notebook under the OpenBLAS kernels Prescott, Nehalem, Sandybridge and Haswell,
 # and with one thread (the machine's own kernel is the book build's run).
-portability: $(VENV)/.test-deps
+portability: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests/test_portability.py $(XDIST)
 
 # What Binder does: repo2docker's Python and pip steps in a fresh environment, then every
 # notebook in it.
-binder: $(VENV)/.test-deps
+binder: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests/test_binder.py
 
 # Every notebook under nbval in this environment: a quick check while writing a chapter
 # (make test runs them in the book build and the portability runs).
-notebooks: $(VENV)/.test-deps
+notebooks: $(VENV)/.test-deps bytecode
 	$(PYTEST) --nbval-lax --nbval-current-env chapters/
 
 # The book, executed from scratch, with Sphinx warnings and notebook errors as errors.
 # It runs in the environment as given: this is the machine's own BLAS kernel's run.
-build-strict: $(VENV)/.book-deps
+build-strict: $(VENV)/.book-deps bytecode
 	rm -rf _build/html _build/.doctrees _build/.doctrees-zh _build/jupyter_execute
 	$(BIN)/python tools/build_book.py --strict
 
-lab: $(VENV)/.test-deps
+lab: $(VENV)/.test-deps bytecode
 	$(PYTEST) $(LAB_TESTS)
 
 # The browser and launch-link tests, against the website as last built.
-browser: $(VENV)/.test-deps
+browser: $(VENV)/.test-deps bytecode
 	$(PYTEST) $(SITE_TESTS)
 
 site: build-strict $(VENV)/.test-deps
 	$(PYTEST) $(SITE_TESTS)
 
-bench: $(VENV)/.test-deps
+bench: $(VENV)/.test-deps bytecode
 	$(BIN)/python -m bench
 
 # The student edition (student/, a repository of its own) and, beside it and never
 # published, one otter-grader autograder per chapter (autograders/).
-student: $(VENV)/.test-deps
+student: $(VENV)/.test-deps bytecode
 	$(BIN)/python -m lrcourse.student --out student --autograders autograders
 
 clean:

@@ -182,8 +182,21 @@ def test_lrcourse_installs_as_binder_installs_it(binder_env):
     assert Path(where.stdout.strip()).is_relative_to(python.parent.parent), where.stdout
 
 
+def _writing_bytecode():
+    """This environment, but with bytecode written, as Python does by default.
+
+    Binder's image keeps the bytecode of what its kernels import. The environment is
+    installed without compiling every file ahead (``--no-compile``), so where this
+    machine sets ``PYTHONDONTWRITEBYTECODE``, every kernel would compile NumPy,
+    Matplotlib and IPython from source again; the first one now writes what it imports.
+    """
+    return {key: value for key, value in os.environ.items()
+            if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 @pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_the_binder_environment(binder_env, notebook):
     python, repo = binder_env
-    run = execute(repo / "chapters" / notebook, python=python, kernel=KERNEL)
+    run = execute(repo / "chapters" / notebook, python=python, kernel=KERNEL,
+                  env=_writing_bytecode())
     assert run.returncode == 0, failure(repo / "chapters" / notebook, run, "on a fresh install")
