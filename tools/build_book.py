@@ -82,11 +82,20 @@ def chapters():
     return sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
 
 
-def _execute(path, timeout):
+#: IPython's settings for the book's kernels, in an IPython folder of the build's own (so
+#: neither a reader's IPython profile nor its startup files change the book). Every figure
+#: of the book is laid out by matplotlib's constrained layout, which already keeps labels
+#: and legends inside the figure, so it is saved as it is: trimming it to its drawn
+#: extent first (the inline backend's default) draws every figure twice.
+KERNEL_CONFIG = 'c.InlineBackend.print_figure_kwargs = {"bbox_inches": None}\n'
+
+
+def _execute(path, timeout, ipython_dir):
     """Run one notebook in a fresh kernel from its own folder (in a worker process)."""
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
+    os.environ["IPYTHONDIR"] = ipython_dir  # this worker's kernels
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=False,
                                  timeout=timeout, meta_override=True)
@@ -113,8 +122,12 @@ def execute(notebooks, then=None):
     workers = max(1, min(len(notebooks), cores))
     print(f"executing {len(notebooks)} notebooks, {workers} at a time", flush=True)
     failures = 0
-    with ProcessPoolExecutor(workers, mp_context=_FORK) as pool:
-        runs = {pool.submit(_execute, path, timeout): path for path in notebooks}
+    with (tempfile.TemporaryDirectory(prefix="ipython-") as ipython_dir,
+          ProcessPoolExecutor(workers, mp_context=_FORK) as pool):
+        profile = Path(ipython_dir) / "profile_default"
+        profile.mkdir()
+        (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG, encoding="utf-8")
+        runs = {pool.submit(_execute, path, timeout, ipython_dir): path for path in notebooks}
         if then is not None:  # the workers are started: the rest of this process can go on
             then()
         for done in as_completed(runs):
