@@ -63,8 +63,9 @@ def preload():
     import importlib
 
     import jupyter_book.sphinx  # noqa: F401
-    local = _config()["sphinx"].get("local_extensions") or {}
-    for name in _config()["sphinx"]["config"]["extensions"]:
+    sphinx = _config()["sphinx"]
+    local = sphinx.get("local_extensions") or {}
+    for name in sphinx["config"]["extensions"]:
         if name not in local:
             try:
                 importlib.import_module(name)
