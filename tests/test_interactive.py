@@ -167,6 +167,30 @@ def test_explore_and_race_carry_both_the_widget_and_the_static_figure():
     assert {"text/html", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
 
 
+class CountingSGD(SGD):
+    """SGD that counts the steps taken by every instance."""
+
+    steps = 0
+
+    def step(self, params, grad):
+        CountingSGD.steps += 1
+        return super().step(params, grad)
+
+
+def test_static_figure_runs_nothing_until_it_is_shown():
+    """The static figure runs every frame's optimizer: an output never shown costs nothing."""
+    CountingSGD.steps = 0
+    explored = explore(lambda lr: CountingSGD(lr=lr), RAVINE, {"lr": LogRange(0.01, 1, 0.1)},
+                       steps=20, frames=4)
+    raced = race({"SGD": CountingSGD(lr=0.1)}, RAVINE, steps=10)
+    assert CountingSGD.steps == 0
+    html = explored._repr_mimebundle_()["text/html"]
+    assert CountingSGD.steps == 4 * 20 and "lr = 0.01" in html
+    assert "SGD" in raced._repr_mimebundle_()["text/html"] and CountingSGD.steps > 4 * 20
+    shown = CountingSGD.steps
+    assert explored.static is explored.static and CountingSGD.steps == shown  # made once
+
+
 ADAGRAD = lambda lr: Adagrad(lr=lr)  # noqa: E731
 LR = {"lr": LogRange(0.1, 10, 1.0)}
 
@@ -181,6 +205,11 @@ LR = {"lr": LogRange(0.1, 10, 1.0)}
     (lambda: explore(ADAGRAD, RAVINE, [LogRange(0.1, 10, 1.0)]), r"controls must be a dict"),
     (lambda: explore(ADAGRAD, RAVINE, LR, scrub="alpha"), r"scrub must be one of.*'lr'"),
     (lambda: explore(ADAGRAD, RAVINE, LR, steps=0), r"steps must be an integer > 0"),
+    (lambda: explore(ADAGRAD, RAVINE, LR, x0=(1.0, 2.0, 3.0)), r"x0 must"),
+    (lambda: explore(lambda lr: Adagrad(lr=lr if lr < 5 else -lr), RAVINE, LR),  # a frame
+     r"lr must"),
+    (lambda: race({"SGD": SGD(lr=0.1)}, RAVINE, x0=(1.0,)), r"x0 must"),
+    (lambda: race({"SGD": SGD(lr=0.1)}, RAVINE, frames=0), r"frames must be an integer > 0"),
     (lambda: explorer(ADAGRAD, problems.sparse_regression(), LR), r"two parameters"),
     (lambda: race({"Adam": Adam}, RAVINE), r"optimizers\['Adam'\].*class Adam.*Adam\(lr="),
     (lambda: race([SGD(lr=0.1)], RAVINE), r"optimizers must be a dict"),

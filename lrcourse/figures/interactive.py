@@ -258,11 +258,23 @@ class LiveOrStatic:
     static scrubber's HTML. The website is built with the widget view removed from the
     HTML output priority (``nb_mime_priority_overrides`` in ``_config.yml``), so readers
     get the static figure and never a dead widget.
+
+    The static figure runs the optimizer of every frame and draws the figure, so it is
+    made the first time it is needed (shown, or read as ``static``), not before: an
+    output that is never shown as HTML costs nothing.
     """
 
-    def __init__(self, make_widget, static):
+    def __init__(self, make_widget, make_static):
         self._make_widget = make_widget
-        self.static = static
+        self._make_static = make_static
+        self._static = None
+
+    @property
+    def static(self):
+        """The static scrubber (:class:`~lrcourse.figures.scrubber.Scrubber`)."""
+        if self._static is None:
+            self._static = self._make_static()
+        return self._static
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.static._repr_mimebundle_()
@@ -290,10 +302,18 @@ def explore(make_optimizer, problem, controls, *, steps=300, x0=None, name=None,
     def build(v):
         return make_optimizer(**{**values, scrub: v})
 
-    static = scrubber.value_scrubber(
-        build, problem, controls[scrub].values(frames), label=scrub, steps=steps, x0=x0,
-        name=_name(make_optimizer, controls, name), start=controls[scrub].value, right=right,
-        reference=reference, alt=alt)
+    if x0 is not None:
+        _validate.point(x0, "x0", problem.dim)
+    frame_values = list(controls[scrub].values(frames))
+    for v in frame_values:  # a value the optimizer rejects is an error here, not when shown
+        build(v)
+    shown_name = _name(make_optimizer, controls, name)
+
+    def static():
+        return scrubber.value_scrubber(
+            build, problem, frame_values, label=scrub, steps=steps, x0=x0, name=shown_name,
+            start=controls[scrub].value, right=right, reference=reference, alt=alt)
+
     return LiveOrStatic(lambda: explorer(make_optimizer, problem, controls, steps=steps, x0=x0,
                                          name=name, right=right, reference=reference), static)
 
@@ -304,6 +324,10 @@ def race(optimizers, problem, *, steps=60, x0=None, frames=80, alt=None):
     _arguments.entrants(optimizers)
     _arguments.plane(problem)
     _validate.positive_int(steps, "steps")
-    static = scrubber.race_scrubber(optimizers, problem, steps=steps, x0=x0, frames=frames,
-                                    alt=alt)
-    return LiveOrStatic(lambda: race_explorer(optimizers, problem, steps=steps, x0=x0), static)
+    _validate.positive_int(frames, "frames")
+    if x0 is not None:
+        _validate.point(x0, "x0", problem.dim)
+    return LiveOrStatic(
+        lambda: race_explorer(optimizers, problem, steps=steps, x0=x0),
+        lambda: scrubber.race_scrubber(optimizers, problem, steps=steps, x0=x0, frames=frames,
+                                       alt=alt))
