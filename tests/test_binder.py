@@ -32,8 +32,9 @@ import sys
 import warnings
 from pathlib import Path
 
+import nbformat
 import pytest
-from run_notebook import execute, failure
+from run_notebook import execute_each, failure
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -194,9 +195,29 @@ def _writing_bytecode():
             if key != "PYTHONDONTWRITEBYTECODE"}
 
 
-@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
-def test_notebook_runs_in_the_binder_environment(binder_env, notebook):
+def test_each_notebook_is_run_and_a_failure_is_its_own(tmp_path):
+    cells = {"raises": "x = 1\nraise ValueError('the third cell')", "runs": "y = 2"}
+    for name, code in cells.items():
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    runs = execute_each([tmp_path / "raises.ipynb", tmp_path / "runs.ipynb"],
+                        python=sys.executable)
+    assert runs[tmp_path / "raises.ipynb"].returncode == 1
+    assert "the third cell" in runs[tmp_path / "raises.ipynb"].stderr  # the traceback
+    assert runs[tmp_path / "runs.ipynb"].returncode == 0
+
+
+@pytest.fixture(scope="module")
+def binder_runs(binder_env):
+    """Every chapter run in Binder's environment, each in a fresh kernel of it."""
     python, repo = binder_env
-    run = execute(repo / "chapters" / notebook, python=python, kernel=KERNEL,
-                  env=_writing_bytecode())
-    assert run.returncode == 0, failure(repo / "chapters" / notebook, run, "on a fresh install")
+    return execute_each([repo / "chapters" / p.name for p in NOTEBOOKS], python=python,
+                        kernel=KERNEL, env=_writing_bytecode())
+
+
+@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_the_binder_environment(binder_env, binder_runs, notebook):
+    _, repo = binder_env
+    path = repo / "chapters" / notebook
+    assert binder_runs[path].returncode == 0, failure(path, binder_runs[path],
+                                                      "on a fresh install")
