@@ -4,9 +4,11 @@
     python tools/build_book.py --messages                  the message catalogs (make translations)
 
 The notebooks are executed once, side by side on the machine's cores, into a fresh
-execution cache (emptied first, because the cache cannot see changes to lrcourse). Then
-the two editions are built side by side from that cache: the English one, and the
-Chinese one, which swaps the text through the catalogs in locales/zh_CN. The extraction
+execution cache (emptied first, because the cache cannot see changes to lrcourse). The
+two editions are built side by side from that cache: the English one, and the Chinese
+one, which swaps the text through the catalogs in locales/zh_CN. They start as soon as
+a core is free, while the last notebooks still run: each build reads the other pages
+first and waits for a notebook until it is in the cache (_ext/wait_for_execution.py). The extraction
 of messages reads the same cache. A notebook that raises fails the build, with its
 traceback. With --strict, Sphinx warnings are errors too. The Chinese build always
 fails on an untranslated or fuzzy message (_ext/editions.py).
@@ -32,6 +34,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "_ext"))
+import wait_for_execution  # noqa: E402  (the book's Sphinx extension of that name)
+
 BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
 LOCALES = ROOT / "locales"
@@ -42,6 +47,9 @@ TARGETS = {
     ("gettext", "en"): (BUILD / "gettext", BUILD / ".doctrees-gettext"),
 }
 
+
+#: The editions' names in the build's messages.
+NAMES = {"en": "English", "zh_CN": "Chinese"}
 
 #: The book's title in each edition (English: `title` in _config.yml).
 TITLES = {"zh_CN": "更聪明地学习：自适应学习率"}
@@ -103,13 +111,20 @@ def _execute(path, timeout, ipython_dir):
     return nb, result.time, result.exc_string
 
 
-def execute(notebooks, then=None):
+def docname(path):
+    """Sphinx's name for the page of the notebook at ``path``."""
+    return path.relative_to(ROOT).with_suffix("").as_posix()
+
+
+def execute(notebooks, then=None, free=None, executing=None):
     """Execute the notebooks side by side into a fresh cache; returns the failures' count.
 
     This is what myst-nb's cache mode does for one notebook (run it, store the executed
     copy under the hash of its code), done for all of them at once; the builds then
     find every notebook in the cache. The cache is written from this process only.
-    ``then`` is called once the notebooks are running.
+    ``then`` is called once the notebooks are running, and ``free`` once a core is free
+    (fewer notebooks left than cores), unless a notebook has failed by then. A notebook's
+    file in the folder ``executing`` is removed once the notebook is in the cache.
     """
     import nbformat  # noqa: F401  (imported here once, not in every worker)
     from jupyter_cache import get_cache
@@ -131,10 +146,12 @@ def execute(notebooks, then=None):
         runs = {pool.submit(_execute, path, timeout, ipython_dir): path for path in notebooks}
         if then is not None:  # the workers are started: the rest of this process can go on
             then()
+        left = len(notebooks)
         for done in as_completed(runs):
             path = runs[done]
             nb, seconds, error = done.result()
             name = path.relative_to(ROOT)
+            left -= 1
             if error:
                 failures += 1
                 print(f"{name} raised, so the book is not built:\n{error}", file=sys.stderr)
@@ -142,7 +159,12 @@ def execute(notebooks, then=None):
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path),
                                                       data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)
+            if executing is not None:
+                wait_for_execution.marker(executing, docname(path)).unlink()
             print(f"  {name}: {seconds:.1f} s", flush=True)
+            if free is not None and left < workers and not failures:
+                free()
+                free = None
     return failures
 
 
@@ -197,67 +219,95 @@ def main(argv=None):
         return build("html", args.sphinx, args.strict)
     languages = {"en": ["en"], "zh": ["zh_CN"], None: ["en", "zh_CN"]}[args.only]
     start = time.perf_counter()
-    # The builds are forked from this process where the platform allows: it imports
-    # what they need while the notebooks run.
-    if "en" in languages:
-        if execute(chapters(), then=preload if _FORK else None):
+    if "en" not in languages:  # the Chinese edition alone, from the cache as it is
+        return build_side_by_side(languages, args.strict, start)
+    if _FORK is None:  # no fork: the builds are new processes, once the cache is full
+        if execute(chapters()):
             return 1
-    elif _FORK:
-        preload()
-    return build_side_by_side(languages, args.strict, start)
+        return build_side_by_side(languages, args.strict, start)
+    # The builds are forked from this process: it imports what they need while the
+    # notebooks run, and starts them once a core is free.
+    notebooks = chapters()
+    with tempfile.TemporaryDirectory() as executing:
+        for path in notebooks:
+            wait_for_execution.marker(executing, docname(path)).touch()
+        builds = []
+
+        def start_builds():
+            builds.extend(start_side_by_side(languages, args.strict, executing))
+
+        if execute(notebooks, then=preload, free=start_builds, executing=executing):
+            for _, log, process in builds:
+                process.terminate()
+                process.join()
+                log.close()
+            return 1
+        if not builds:
+            start_builds()
+        return finish_side_by_side(builds, len(languages), start)
 
 
-def _build_logged(language, strict, log):
+def _build_logged(language, strict, log, executing):
     """One edition's build in a forked process, its output into the file ``log``."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log, 1)
     os.dup2(log, 2)
+    if executing is not None:
+        os.environ[wait_for_execution.VARIABLE] = executing
     sys.exit(build("html", language, strict))
 
 
-def build_side_by_side(languages, strict, start):
-    """Build the editions at once, each in its own process; print each one's log whole."""
-    with tempfile.TemporaryDirectory() as logs:
-        runs = []
-        for language in languages:
-            log = open(Path(logs) / f"{language}.log", "w+", encoding="utf-8")
-            if _FORK is None:
-                command = [sys.executable, __file__, "--sphinx", language]
-                command += ["--strict"] if strict else []
-                runs.append((language, log, subprocess.Popen(command, stdout=log,
-                                                             stderr=subprocess.STDOUT)))
-            else:
-                build_process = _FORK.Process(target=_build_logged,
-                                              args=(language, strict, log.fileno()))
-                build_process.start()
-                runs.append((language, log, build_process))
-        names = {"en": "English", "zh_CN": "Chinese"}
-        print(f"building the {' and '.join(names[language] for language in languages)} "
-              f"edition{'s' if len(languages) > 1 else ''}", flush=True)
-        status = 0
-        for language, log, process in runs:
-            if isinstance(process, subprocess.Popen):
-                returncode = process.wait()
-            else:
-                process.join()
-                returncode = process.exitcode
-            log.seek(0)
-            sys.stdout.write(log.read())
-            log.close()
-            if returncode:
-                print(f"The {names[language]} edition failed (exit status {returncode}).",
-                      flush=True)
-            status = status or returncode
+def start_side_by_side(languages, strict, executing=None):
+    """Start each edition's build in its own process; returns ``(language, log, process)``
+    for each. ``executing``: the folder of the notebooks still running (forked builds)."""
+    runs = []
+    for language in languages:
+        log = tempfile.TemporaryFile("w+", encoding="utf-8")
+        if _FORK is None:
+            command = [sys.executable, __file__, "--sphinx", language]
+            command += ["--strict"] if strict else []
+            runs.append((language, log, subprocess.Popen(command, stdout=log,
+                                                         stderr=subprocess.STDOUT)))
+        else:
+            build_process = _FORK.Process(target=_build_logged,
+                                          args=(language, strict, log.fileno(), executing))
+            build_process.start()
+            runs.append((language, log, build_process))
+    print(f"building the {' and '.join(NAMES[language] for language in languages)} "
+          f"edition{'s' if len(languages) > 1 else ''}", flush=True)
+    return runs
+
+
+def finish_side_by_side(runs, editions, start):
+    """Wait for the builds; print each one's log whole; returns the exit status."""
+    status = 0
+    for language, log, process in runs:
+        if isinstance(process, subprocess.Popen):
+            returncode = process.wait()
+        else:
+            process.join()
+            returncode = process.exitcode
+        log.seek(0)
+        sys.stdout.write(log.read())
+        log.close()
+        if returncode:
+            print(f"The {NAMES[language]} edition failed (exit status {returncode}).",
+                  flush=True)
+        status = status or returncode
     # myst-nb writes a build's output files beside its output folder: for the Chinese
     # edition (_build/html/zh) that is inside the English site. Sphinx has copied them
     # into zh/_images; the folder itself must not be published.
     shutil.rmtree(BUILD / "html" / "jupyter_execute", ignore_errors=True)
     if not status:
         print(f"Both editions built in {time.perf_counter() - start:.0f} s."
-              if len(languages) == 2 else
-              f"Built in {time.perf_counter() - start:.0f} s.")
+              if editions == 2 else f"Built in {time.perf_counter() - start:.0f} s.")
     return status
+
+
+def build_side_by_side(languages, strict, start):
+    """Build the editions at once, each in its own process, from the cache as it is."""
+    return finish_side_by_side(start_side_by_side(languages, strict), len(languages), start)
 
 
 if __name__ == "__main__":
