@@ -127,6 +127,17 @@ def test_student_site_renders_no_solution_block(edition):
         assert re.search(r'class="[^"]*\bexercise\b', html), f"{page.name} lost its exercises"
 
 
+def test_student_site_figures_are_saved_as_laid_out(edition):
+    """The edition's kernels have the book's settings, as the course's build does: a
+    figure is saved at its own size (10 x 4 inches at 100 dpi: 1000 x 400 pixels), not
+    trimmed to what was drawn."""
+    from PIL import Image
+
+    images = (edition / "_build" / "html" / "_images").glob("*.png")
+    sizes = [Image.open(path).size for path in images]
+    assert sizes.count((1000, 400)) >= 5, sorted(sizes)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_student_notebook_runs_and_every_checker_says_not_implemented(edition, chapter):
     """The website was built by executing the student notebooks with the sealed checkers."""

@@ -91,14 +91,6 @@ def chapters():
     return sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
 
 
-#: IPython's settings for the book's kernels, in an IPython folder of the build's own (so
-#: neither a reader's IPython profile nor its startup files change the book). Every figure
-#: of the book is laid out by matplotlib's constrained layout, which already keeps labels
-#: and legends inside the figure, so it is saved as it is: trimming it to its drawn
-#: extent first (the inline backend's default) draws every figure twice.
-KERNEL_CONFIG = 'c.InlineBackend.print_figure_kwargs = {"bbox_inches": None}\n'
-
-
 def _execute(path, timeout, ipython_dir):
     """Run one notebook in a fresh kernel from its own folder (in a worker process)."""
     import nbformat
@@ -130,6 +122,8 @@ def execute(notebooks, then=None, free=None, executing=None):
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    from lrcourse.teaching.edition import ipython_folder
+
     timeout = _config()["execute"]["timeout"]
     shutil.rmtree(CACHE, ignore_errors=True)
     cache = get_cache(str(CACHE))
@@ -140,9 +134,8 @@ def execute(notebooks, then=None, free=None, executing=None):
     failures = 0
     with (tempfile.TemporaryDirectory(prefix="ipython-") as ipython_dir,
           ProcessPoolExecutor(workers, mp_context=_FORK) as pool):
-        profile = Path(ipython_dir) / "profile_default"
-        profile.mkdir()
-        (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG, encoding="utf-8")
+        # the kernels' IPython folder: the book's settings (lrcourse.teaching.edition)
+        ipython_folder(ipython_dir)
         runs = {pool.submit(_execute, path, timeout, ipython_dir): path for path in notebooks}
         if then is not None:  # the workers are started: the rest of this process can go on
             then()

@@ -425,11 +425,32 @@ def build_command(out):
     return [str(jb) if jb.exists() else "jupyter-book", "build", str(out), "--all"]
 
 
+#: IPython's settings for the kernels that execute a book's notebooks (the course's
+#: build and the student edition's). Every figure of the book is laid out by matplotlib's
+#: constrained layout, which already keeps labels and legends inside the figure, so it is
+#: saved as it is: trimming it to its drawn extent first (the inline backend's default)
+#: draws every figure twice.
+KERNEL_CONFIG = 'c.InlineBackend.print_figure_kwargs = {"bbox_inches": None}\n'
+
+
+def ipython_folder(folder):
+    """Make ``folder`` an IPython folder with the book's kernel settings; return it. A
+    build's kernels that use it (``IPYTHONDIR``) read neither a reader's IPython
+    profile nor its startup files."""
+    profile = Path(folder) / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG, encoding="utf-8")
+    return Path(folder)
+
+
 def build_env(out):
-    """The environment of the build: the edition's own package, not the course's."""
+    """The environment of the build: the edition's own package, not the course's, and
+    kernels with the book's settings (an IPython folder in the edition's ``_build``)."""
     import os
 
-    return {**os.environ, "PYTHONPATH": str(Path(out).resolve())}
+    out = Path(out).resolve()
+    return {**os.environ, "PYTHONPATH": str(out),
+            "IPYTHONDIR": str(ipython_folder(out / "_build" / ".ipython"))}
 
 
 def main(argv=None):
