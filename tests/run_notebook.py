@@ -2,6 +2,9 @@
 notebook's own folder, stopping at the first cell that raises.
 
 The kernel inherits the given environment variables (an OpenBLAS kernel, one thread).
+Once the last cell has replied, the kernel is stopped at once (``shutdown_kernel=
+"immediate"``): asked to shut down, an ipykernel 7 kernel sometimes does not exit, and the
+kernel manager waits about 3 s before it kills it anyway.
 With this test run's own Python (``execute``), the notebook is run from this process and
 only the kernel is a new process: a process that runs the notebook would import nbformat
 again, which costs more CPU than starting the kernel (jsonschema builds an IRI grammar on
@@ -29,7 +32,7 @@ for notebook in notebooks:
     path = Path(notebook)
     try:
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, kernel_name=kernel, timeout=600,
+        NotebookClient(nb, kernel_name=kernel, timeout=600, shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         errors[notebook] = ""
     except Exception:
@@ -64,7 +67,7 @@ def execute(notebook: Path, *, kernel="python3", env=None):
     from nbclient import NotebookClient
 
     nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(nb, kernel_name=kernel, timeout=600,
+    client = NotebookClient(nb, kernel_name=kernel, timeout=600, shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(notebook.parent)}})
     try:
         client.execute(**({} if env is None else {"env": env}))

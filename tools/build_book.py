@@ -98,8 +98,12 @@ def _execute(path, timeout, ipython_dir):
 
     os.environ["IPYTHONDIR"] = ipython_dir  # this worker's kernels
     nb = nbformat.read(path, as_version=4)
+    # shutdown_kernel="immediate": once the last cell has replied, the kernel is stopped
+    # at once. Asked to shut down, an ipykernel 7 kernel sometimes does not exit, and the
+    # kernel manager waits about 3 s before it kills it anyway.
     result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=False,
-                                 timeout=timeout, meta_override=True)
+                                 timeout=timeout, meta_override=True,
+                                 shutdown_kernel="immediate")
     return nb, result.time, result.exc_string
 
 
