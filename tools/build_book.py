@@ -101,9 +101,13 @@ def _execute(path, timeout, ipython_dir):
     # shutdown_kernel="immediate": once the last cell has replied, the kernel is stopped
     # at once. Asked to shut down, an ipykernel 7 kernel sometimes does not exit, and the
     # kernel manager waits about 3 s before it kills it anyway.
+    # coalesce_streams: a cell's printed text is stored as one output, exactly as printed.
+    # The kernel sends it in pieces that depend on timing, and myst-nb, merging pieces
+    # itself, strips each one's end and so turns a piece that starts a line into a blank
+    # line: a table printed by one cell got a blank line under its header in some builds.
     result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=False,
                                  timeout=timeout, meta_override=True,
-                                 shutdown_kernel="immediate")
+                                 shutdown_kernel="immediate", coalesce_streams=True)
     return nb, result.time, result.exc_string
 
 

@@ -26,6 +26,16 @@ SCRUBBER = 'class="lrcourse-scrubber"'
 # ------------------------------------------------------------------ every page
 
 
+def test_printed_text_is_shown_as_printed(site):
+    """A cell's printed text is one block, as printed. The kernel sends it in pieces
+    that depend on timing; merging them must not add a line: chapter 3's table has its
+    header line directly above its first row in both editions."""
+    for page in ("chapters/03_rmsprop.html", "zh/chapters/03_rmsprop.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", (site / page).read_text(encoding="utf-8")))
+        table = text[text.rindex("alpha  form      first step"):].split("\n")  # the output
+        assert table[1].startswith("0.9    PyTorch"), f"{page}: {table[:3]}"
+
+
 def test_page_logs_no_errors(page, visited):
     """No console error or uncaught exception, except requests to other hosts (blocked)."""
     visit = visited(page)
