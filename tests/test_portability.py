@@ -34,6 +34,8 @@ import nbformat
 import pytest
 from run_notebook import execute, failure
 
+from lrcourse.teaching.edition import ipython_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 KERNELS = ("Prescott", "Nehalem", "Sandybridge", "Haswell")
@@ -144,10 +146,7 @@ c.MimeBundleFormatter.enabled = False
 @pytest.fixture(scope="module")
 def text_only(tmp_path_factory):
     """The environment entry that gives a kernel IPython settings of its own: text only."""
-    folder = tmp_path_factory.mktemp("ipython")
-    (folder / "profile_default").mkdir()
-    (folder / "profile_default" / "ipython_kernel_config.py").write_text(TEXT_ONLY)
-    return {"IPYTHONDIR": str(folder)}
+    return {"IPYTHONDIR": str(ipython_folder(tmp_path_factory.mktemp("ipython"), TEXT_ONLY))}
 
 
 DRAWN = """

@@ -8,8 +8,8 @@ execution cache (emptied first, because the cache cannot see changes to lrcourse
 two editions are built side by side from that cache: the English one, and the Chinese
 one, which swaps the text through the catalogs in locales/zh_CN. They start as soon as
 a core is free, while the last notebooks still run: each build reads the other pages
-first and waits for a notebook until it is in the cache (_ext/wait_for_execution.py). The extraction
-of messages reads the same cache. A notebook that raises fails the build, with its
+first and waits for a notebook until it is in the cache (_ext/wait_for_execution.py).
+The extraction of messages reads the same cache. A notebook that raises fails the build, with its
 traceback. With --strict, Sphinx warnings are errors too. The Chinese build always
 fails on an untranslated or fuzzy message (_ext/editions.py).
 
@@ -245,7 +245,7 @@ def main(argv=None):
             return 1
         if not builds:
             start_builds()
-        return finish_side_by_side(builds, len(languages), start)
+        return finish_side_by_side(builds, start)
 
 
 def _build_logged(language, strict, log, executing):
@@ -280,7 +280,7 @@ def start_side_by_side(languages, strict, executing=None):
     return runs
 
 
-def finish_side_by_side(runs, editions, start):
+def finish_side_by_side(runs, start):
     """Wait for the builds; print each one's log whole; returns the exit status."""
     status = 0
     for language, log, process in runs:
@@ -302,13 +302,13 @@ def finish_side_by_side(runs, editions, start):
     shutil.rmtree(BUILD / "html" / "jupyter_execute", ignore_errors=True)
     if not status:
         print(f"Both editions built in {time.perf_counter() - start:.0f} s."
-              if editions == 2 else f"Built in {time.perf_counter() - start:.0f} s.")
+              if len(runs) == 2 else f"Built in {time.perf_counter() - start:.0f} s.")
     return status
 
 
 def build_side_by_side(languages, strict, start):
     """Build the editions at once, each in its own process, from the cache as it is."""
-    return finish_side_by_side(start_side_by_side(languages, strict), len(languages), start)
+    return finish_side_by_side(start_side_by_side(languages, strict), start)
 
 
 if __name__ == "__main__":
