@@ -32,9 +32,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from run_notebook import execute, failure
-
-from lrcourse.teaching.edition import ipython_folder
+from run_notebook import execute_forked, failure
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -125,14 +123,25 @@ assert blas and all(core.lower() in {core_names} and n == 1 for core, n in blas)
 """
 
 
+def _notebook(path, *code):
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code]),
+                   path)
+    return path
+
+
+def _run(folder, code, env, settings=""):
+    """One notebook of ``code`` cells, run as the chapters are."""
+    notebook = _notebook(folder / "cells.ipynb", *code)
+    return execute_forked([notebook], env=env, settings=settings)[notebook]
+
+
 def test_a_notebook_run_gets_the_setting(tmp_path):
-    """The notebooks run in a kernel started by ``execute``: it must pass the setting on."""
-    notebook = tmp_path / "setting.ipynb"
+    """The notebooks run in processes started by ``execute_forked``: it must pass the
+    setting on, to the BLAS that their NumPy and SciPy load."""
     code = KERNEL_REPORT.replace("{core_names}", repr(REPORTED_AS["Prescott"]))
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
     forced = _env({"OPENBLAS_CORETYPE": "Prescott", **ONE_THREAD})
-    assert execute(notebook, env=forced).returncode == 0
-    run = execute(notebook, env=_env({"OPENBLAS_CORETYPE": "Haswell"}))  # it can fail
+    assert _run(tmp_path, [code], forced).returncode == 0
+    run = _run(tmp_path, [code], _env({"OPENBLAS_CORETYPE": "Haswell"}))  # it can fail
     assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
 
 
@@ -141,12 +150,6 @@ TEXT_ONLY = """
 c.DisplayFormatter.active_types = ["text/plain"]
 c.MimeBundleFormatter.enabled = False
 """
-
-
-@pytest.fixture(scope="module")
-def text_only(tmp_path_factory):
-    """The environment entry that gives a kernel IPython settings of its own: text only."""
-    return {"IPYTHONDIR": str(ipython_folder(tmp_path_factory.mktemp("ipython"), TEXT_ONLY))}
 
 
 DRAWN = """
@@ -164,16 +167,47 @@ raced
 
 
 @pytest.mark.parametrize("shown", [False, True])
-def test_notebook_runs_draw_no_figure(text_only, tmp_path, shown):
-    """In the notebook runs a figure is not drawn and a race makes no static figure; in
-    a kernel with IPython's defaults (``shown``) both are, so the check can fail."""
-    notebook = tmp_path / "drawn.ipynb"
+def test_notebook_runs_draw_no_figure(tmp_path, shown):
+    """In the notebook runs a figure is not drawn and a race makes no static figure;
+    with IPython's defaults (``shown``) both are, so the check can fail."""
     check = ("assert drawn and raced._static is not None" if shown
              else "assert not drawn and raced._static is None, (drawn, raced._static)")
-    cells = [nbformat.v4.new_code_cell(DRAWN), nbformat.v4.new_code_cell(check)]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
-    run = execute(notebook, env=_env({} if shown else text_only))
+    run = _run(tmp_path, [DRAWN, check], dict(os.environ), settings="" if shown else TEXT_ONLY)
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_each_notebook_starts_afresh(tmp_path):
+    """A notebook's process has imported the chapters' libraries, but its namespace is
+    empty and what another notebook did is gone: a forgotten import is an error, and
+    so is a name or a global random state that an earlier notebook left."""
+    notebooks = {}
+    for name, code in {"first": "import numpy as np\nnp.random.seed(1)\nleft = 1",
+                       "forgets_import": "np.zeros(2)",
+                       "reads_the_left_name": "left",
+                       "reads_the_random_state": "import numpy as np\n"
+                       "assert np.random.get_state()[1][0] != 1, 'the seed leaked'",
+                       "fails_last": "x = 1\nassert x == 2, 'the last cell'"}.items():
+        notebooks[name] = _notebook(tmp_path / f"{name}.ipynb", code)
+    runs = execute_forked(list(notebooks.values()), env=dict(os.environ))
+    status = {name: runs[path].returncode for name, path in notebooks.items()}
+    assert status == {"first": 0, "forgets_import": 1, "reads_the_left_name": 1,
+                      "reads_the_random_state": 0, "fails_last": 1}, runs
+    assert "NameError: name 'np' is not defined" in runs[notebooks["forgets_import"]].stderr
+    assert "AssertionError: the last cell" in runs[notebooks["fails_last"]].stderr
+
+
+def test_a_notebook_that_hangs_is_killed_and_reported(tmp_path):
+    hangs = _notebook(tmp_path / "hangs.ipynb", "import time\nwhile True: time.sleep(0.1)")
+    after = _notebook(tmp_path / "after.ipynb", "1")
+    runs = execute_forked([hangs, after], env=dict(os.environ), limit=1)
+    assert runs[hangs].returncode == 1 and "killed by SIGALRM after 1 s" in runs[hangs].stderr
+    assert runs[after].returncode == 0, runs[after].stderr
+
+
+@functools.cache
+def _runs_under(setting):
+    """Every chapter notebook under ``setting``, from one forking process."""
+    return execute_forked(NOTEBOOKS, env=_env(SETTINGS[setting]), settings=TEXT_ONLY)
 
 
 class TestNotebooksUnderEachSetting:
@@ -183,11 +217,13 @@ class TestNotebooksUnderEachSetting:
     to one worker, while the other takes the rest of the suite: two notebooks at once
     would each start as many BLAS threads as the machine has cores, and on a busy
     machine those threads wait on each other (chapter 6 took 40 s beside another
-    notebook, against 10 s with one thread)."""
+    notebook, against 10 s with one thread). The six notebooks of a setting are run by
+    its first test, each in its own process (``execute_forked``); each test reports its
+    own notebook."""
 
     @pytest.mark.parametrize("setting", list(SETTINGS))
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-    def test_notebook_holds(self, notebook, setting, text_only):
-        overrides = SETTINGS[setting]
-        run = execute(notebook, env=_env({**text_only, **overrides}))
-        assert run.returncode == 0, failure(notebook, run, f"under {setting} ({overrides})")
+    def test_notebook_holds(self, notebook, setting):
+        run = _runs_under(setting)[notebook]
+        where = f"under {setting} ({SETTINGS[setting]})"
+        assert run.returncode == 0, failure(notebook, run, where)
