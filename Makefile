@@ -16,9 +16,12 @@ XDIST := -n auto --dist loadscope
 SITE_TESTS := tests/browser tests/test_launch_urls.py
 # The notebooks in a real JupyterLab, in a browser; they need no built website.
 LAB_TESTS := tests/lab
+# The student edition, written and its website built by Jupyter Book: a line of its own.
+EDITION_TESTS := tests/test_student.py
 NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS) $(LAB_TESTS))
 
-.PHONY: book translations test lint unit portability binder checks notebooks build-strict browser site lab \
+.PHONY: book translations test lint unit portability binder checks edition notebooks build-strict browser \
+	site lab \
 	bench student clean help bytecode
 
 help:
@@ -75,19 +78,26 @@ translations: $(VENV)/.book-deps
 	$(BIN)/python tools/build_book.py --messages
 
 # Independent lines of work share the cores: the test suite (one pytest run over the
-# cores), Binder's environment (mostly installing), the website (built, then tested in
-# a browser) and the notebooks in a live JupyterLab. Each line's output is printed when
-# it finishes; a failing line does not stop the others.
+# cores), the student edition (written, then its website built), Binder's environment
+# (mostly installing), the website (built, then tested in a browser) and the notebooks
+# in a live JupyterLab. Each line's output is printed when it finishes; a failing line
+# does not stop the others.
 test: $(VENV)/.test-deps bytecode
-	$(MAKE) --no-print-directory --keep-going -j4 --output-sync=target lint checks binder site lab
+	$(MAKE) --no-print-directory --keep-going -j6 --output-sync=target \
+	  lint checks edition binder site lab
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
 
-# Every test that needs neither the built website nor Binder's environment: unit,
-# property and reference tests, checkers, student edition, grading, portability runs.
+# Every test that needs neither the built website, the student edition nor Binder's
+# environment: unit, property and reference tests, checkers, grading, portability runs.
 checks: $(VENV)/.test-deps bytecode
-	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder"
+	$(PYTEST) tests $(XDIST) $(NOT_SITE) --ignore=$(EDITION_TESTS) -m "not binder"
+
+# The student edition: written from the chapters, its website built by Jupyter Book as
+# an instructor's `make student` builds it, then searched for any trace of a solution.
+edition: $(VENV)/.test-deps bytecode
+	$(PYTEST) $(EDITION_TESTS)
 
 unit: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability and not slow"

@@ -324,6 +324,24 @@ def test_network_loss_is_a_hand_written_forward_pass():
     assert p.info["accuracy"](p.start, "test") == pytest.approx(np.mean(correct), abs=1e-15)
 
 
+@pytest.mark.parametrize("shape", [(40,), (3, 40), (2, 3, 40)])
+def test_cross_entropy_and_its_gradient_are_the_one_hot_formulas_exactly(shape):
+    """The models pick each row's label instead of multiplying by one-hot rows: the
+    numbers must be the one-hot formulas' to the last bit, so no run changes."""
+    rng = np.random.default_rng(7)
+    z = rng.normal(scale=30.0, size=shape + (10,))  # up to rates that overflow exp
+    labels = rng.integers(0, 10, shape[-1])
+    one_hot = np.eye(10)[labels]
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    expected = -np.mean(np.sum(one_hot * log_softmax, axis=-1), axis=-1)
+    before = z.copy()
+    np.testing.assert_array_equal(problems._cross_entropy(z, labels), expected)
+    np.testing.assert_array_equal(z, before)  # the logits are left as they were
+    p = problems._softmax(z)
+    np.testing.assert_array_equal(problems._minus_one_hot(p.copy(), labels), p - one_hot)
+
+
 def test_network_start_is_seeded_and_scaled():
     p, same, other = (problems.digits_mlp(seed=s) for s in (0, 0, 1))
     np.testing.assert_array_equal(p.start, same.start)
