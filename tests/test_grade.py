@@ -210,3 +210,37 @@ def test_command_line_refuses_without_a_sandbox(tmp_path):
                             capture_output=True, text=True, env=without_bwrap)
     assert result.returncode == 2
     assert "refusing" in result.stderr and "--unsafe-no-sandbox" in result.stderr
+
+
+
+def test_cells_are_parsed_one_thread_at_a_time(monkeypatch):
+    """Grading a class reads notebooks in several threads (``grade_all``). Python 3.11
+    keeps ast.parse's depth counter in one place for all threads, so two parses at once
+    could make one fail ("AST constructor recursion depth mismatch") and, in a test
+    worker, the rest of the class with it. The parses must take turns."""
+    import ast
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lrcourse.teaching import static
+
+    parse, lock = ast.parse, threading.Lock()
+    inside, most = [0], [0]
+
+    def slow_parse(*args, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.005)  # a long parse: another thread would start meanwhile
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(ast, "parse", slow_parse)
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(static.to_python, [f"x = {i}" for i in range(40)]))
+    assert all(tree is not None for tree in trees)
+    assert most[0] == 1, f"{most[0]} threads parsed at once"

@@ -10,6 +10,13 @@
 """
 
 import ast
+import threading
+
+# Python 3.11 keeps the depth counter of ast.parse's conversion to Python objects in
+# one place for all threads: when two threads parse at once (a class graded several
+# notebooks at a time), one of them fails with "AST constructor recursion depth
+# mismatch" (SystemError). One parse at a time, then.
+_PARSING = threading.Lock()
 
 _MODULES = {"ctypes", "gc", "inspect", "importlib", "marshal", "socket", "subprocess",
             "multiprocessing", "signal", "resource", "threading", "_thread", "pickle",
@@ -39,7 +46,8 @@ def to_python(source):
 
     try:
         code = TransformerManager().transform_cell(source)
-        return ast.parse(code)
+        with _PARSING:
+            return ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
