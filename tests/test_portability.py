@@ -204,51 +204,26 @@ def test_a_notebook_that_hangs_is_killed_and_reported(tmp_path):
     assert runs[after].returncode == 0, runs[after].stderr
 
 
-class NotebooksUnder:
-    """Every chapter notebook under one setting (``setting``), one after another, each
-    in its own process (``execute_forked``); each test reports its own notebook.
+@functools.cache
+def _runs_under(setting):
+    """Every chapter notebook under ``setting``, from one forking process."""
+    return execute_forked(NOTEBOOKS, env=_env(SETTINGS[setting]), settings=TEXT_ONLY)
 
-    A setting is a class, so that the test workers (``--dist loadscope``) give each
-    setting's runs to one worker, and share the settings out among the workers. The
-    notebooks of a setting are run by its first test."""
 
-    setting = None
+class TestNotebooksUnderEachSetting:
+    """Every chapter notebook under every setting, one run after another.
 
-    @pytest.fixture(scope="class")
-    def runs(self, request):
-        setting = SETTINGS[request.cls.setting]
-        return execute_forked(NOTEBOOKS, env=_env(setting), settings=TEXT_ONLY)
+    The runs are one class so that the test workers (``--dist loadscope``) give them all
+    to one worker, while the other takes the rest of the suite: two notebooks at once
+    would each start as many BLAS threads as the machine has cores, and on a busy
+    machine those threads wait on each other (chapter 6 took 40 s beside another
+    notebook, against 10 s with one thread). The six notebooks of a setting are run by
+    its first test, each in its own process (``execute_forked``); each test reports its
+    own notebook."""
 
+    @pytest.mark.parametrize("setting", list(SETTINGS))
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-    def test_notebook_holds(self, runs, notebook):
-        where = f"under {self.setting} ({SETTINGS[self.setting]})"
-        assert runs[notebook].returncode == 0, failure(notebook, runs[notebook], where)
-
-
-class TestPrescott(NotebooksUnder):
-    setting = "Prescott"
-
-
-class TestNehalem(NotebooksUnder):
-    setting = "Nehalem"
-
-
-class TestSandybridge(NotebooksUnder):
-    setting = "Sandybridge"
-
-
-class TestHaswell(NotebooksUnder):
-    setting = "Haswell"
-
-
-class TestOneThread(NotebooksUnder):
-    setting = "one-thread"
-
-
-if "autodetected" in SETTINGS:
-    class TestAutodetected(NotebooksUnder):
-        setting = "autodetected"
-
-
-def test_every_setting_is_run():
-    assert sorted(c.setting for c in NotebooksUnder.__subclasses__()) == sorted(SETTINGS)
+    def test_notebook_holds(self, notebook, setting):
+        run = _runs_under(setting)[notebook]
+        where = f"under {setting} ({SETTINGS[setting]})"
+        assert run.returncode == 0, failure(notebook, run, where)
