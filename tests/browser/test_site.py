@@ -93,8 +93,13 @@ def test_math_source_present_and_rendered(page, site, visited):
 
 
 def test_screenshot_written(page, visited):
+    from PIL import Image
+
     shot = visited(page).screenshot
     assert shot.exists() and shot.stat().st_size > 0, f"no screenshot at {shot}"
+    with Image.open(shot) as image:  # the whole page, not the first screen
+        height = visited(page).page.evaluate("() => document.documentElement.scrollHeight")
+        assert image.format == "JPEG" and image.size == (1280, height), (image.size, height)
 
 
 def page_weight(site, page):
