@@ -13,11 +13,14 @@ build's run (``make test`` builds the book with every notebook executed, in the
 environment as given); where that environment presets ``OPENBLAS_CORETYPE``, one more
 run here clears it so the autodetected kernel is covered too.
 
-The kernels display text only (IPython's ``text/plain``): a picture is not a claim, the
-book build draws every figure and every scrubber on the machine's own kernel, and drawing
-them is about half of a notebook's time. So no pyplot figure is drawn, and the static
-scrubbers of ``explore`` and ``race``, made only when shown as HTML, are not made.
-Everything a chapter computes, checks or prints still runs, the figures' data included.
+Each notebook runs in IPython, in a process forked for it from one that has imported
+the chapters' libraries under the setting (``run_notebook.execute_forked``): a Jupyter
+kernel per run cost about twice the CPU time. The runs display text only (IPython's
+``text/plain``): a picture is not a claim, the book build draws every figure and every
+scrubber on the machine's own kernel, and drawing them is about half of a notebook's
+time. So no pyplot figure is drawn, and the static scrubbers of ``explore`` and
+``race``, made only when shown as HTML, are not made. Everything a chapter computes,
+checks or prints still runs, the figures' data included.
 
 The first tests show that the settings take effect (the BLAS reports the forced core and
 rounds differently under it), so that these runs cannot quietly be all the same run.
@@ -217,7 +220,8 @@ class TestNotebooksUnderEachSetting:
     to one worker, while the other takes the rest of the suite: two notebooks at once
     would each start as many BLAS threads as the machine has cores, and on a busy
     machine those threads wait on each other (chapter 6 took 40 s beside another
-    notebook, against 10 s with one thread). The six notebooks of a setting are run by
+    notebook, against 10 s with one thread; with a class per setting, this module took
+    256 CPU-s instead of 150). The six notebooks of a setting are run by
     its first test, each in its own process (``execute_forked``); each test reports its
     own notebook."""
 
