@@ -174,6 +174,15 @@ def execute_forked(notebooks, *, env=None, settings="", limit=600):
         return _runs(notebooks, process, report)
 
 
+def write_notebook(path, *code):
+    """Write a notebook of ``code`` cells to ``path``; return the path."""
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell(c) for c in code]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return Path(path)
+
+
 def failure(notebook: Path, run, where: str) -> str:
     """The message for a failed run: which notebook, under what, and the end of the traceback."""
     return f"{notebook.name} failed {where}:\n{run.stderr[-3000:]}"

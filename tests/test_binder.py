@@ -32,9 +32,8 @@ import sys
 import warnings
 from pathlib import Path
 
-import nbformat
 import pytest
-from run_notebook import execute_each, failure
+from run_notebook import execute_each, failure, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -198,8 +197,7 @@ def _writing_bytecode():
 def test_each_notebook_is_run_and_a_failure_is_its_own(tmp_path):
     cells = {"raises": "x = 1\nraise ValueError('the third cell')", "runs": "y = 2"}
     for name, code in cells.items():
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        write_notebook(tmp_path / f"{name}.ipynb", code)
     runs = execute_each([tmp_path / "raises.ipynb", tmp_path / "runs.ipynb"],
                         python=sys.executable)
     assert runs[tmp_path / "raises.ipynb"].returncode == 1

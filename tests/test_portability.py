@@ -33,9 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from run_notebook import execute_forked, failure
+from run_notebook import execute_forked, failure, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -126,15 +125,9 @@ assert blas and all(core.lower() in {core_names} and n == 1 for core, n in blas)
 """
 
 
-def _notebook(path, *code):
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code]),
-                   path)
-    return path
-
-
 def _run(folder, code, env, settings=""):
     """One notebook of ``code`` cells, run as the chapters are."""
-    notebook = _notebook(folder / "cells.ipynb", *code)
+    notebook = write_notebook(folder / "cells.ipynb", *code)
     return execute_forked([notebook], env=env, settings=settings)[notebook]
 
 
@@ -190,7 +183,7 @@ def test_each_notebook_starts_afresh(tmp_path):
                        "reads_the_random_state": "import numpy as np\n"
                        "assert np.random.get_state()[1][0] != 1, 'the seed leaked'",
                        "fails_last": "x = 1\nassert x == 2, 'the last cell'"}.items():
-        notebooks[name] = _notebook(tmp_path / f"{name}.ipynb", code)
+        notebooks[name] = write_notebook(tmp_path / f"{name}.ipynb", code)
     runs = execute_forked(list(notebooks.values()), env=dict(os.environ))
     status = {name: runs[path].returncode for name, path in notebooks.items()}
     assert status == {"first": 0, "forgets_import": 1, "reads_the_left_name": 1,
@@ -200,8 +193,8 @@ def test_each_notebook_starts_afresh(tmp_path):
 
 
 def test_a_notebook_that_hangs_is_killed_and_reported(tmp_path):
-    hangs = _notebook(tmp_path / "hangs.ipynb", "import time\nwhile True: time.sleep(0.1)")
-    after = _notebook(tmp_path / "after.ipynb", "1")
+    hangs = write_notebook(tmp_path / "hangs.ipynb", "import time\nwhile True: time.sleep(0.1)")
+    after = write_notebook(tmp_path / "after.ipynb", "1")
     runs = execute_forked([hangs, after], env=dict(os.environ), limit=1)
     assert runs[hangs].returncode == 1 and "killed by SIGALRM after 1 s" in runs[hangs].stderr
     assert runs[after].returncode == 0, runs[after].stderr
