@@ -142,7 +142,7 @@ def browser():
         _unavailable("the playwright Python package is not installed")
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        # One context for every tab: JupyterLab's scripts are fetched and cached once.
+        # One tab of one context (tests/lab/lab_page.py): JupyterLab is loaded once.
         context = chromium.new_context(viewport={"width": 1280, "height": 1000})
         yield context
         context.close()

@@ -13,21 +13,22 @@ RAW_MYST = re.compile(r"\{(numref|doc|cite(:[a-z]+)?|ref|term|eq|exercise|soluti
 class LabPage:
     """One JupyterLab tab (its own workspace) in which chapters are opened one by one.
 
-    Loading JupyterLab is the slow part, so the tab is shared; ``open(name)`` shows a
-    notebook, and what the console logs from then on is that notebook's (``errors``).
-    ``app_errors`` holds what was logged while JupyterLab itself loaded.
+    Loading JupyterLab is the slow part (about 7 CPU-s of Chromium each time), so it is
+    loaded once: ``open(name)`` opens a notebook beside those opened before and shows it,
+    as a learner opens one chapter after another. Nothing is closed until the end, so
+    no view is disposed while the next notebook is inspected (disposing one lets
+    JupyterLab reject promises of the old views, "Disposed", in the console).
+    ``panel`` is the notebook shown, and what the console logs from its opening on is
+    that notebook's (``errors``); ``app_errors`` holds what was logged while JupyterLab
+    itself loaded.
     """
 
     def __init__(self, context, base, token, screenshots):
-        self.screenshots, self.name = screenshots, None
-        self.context, self.url = context, f"{base}/lab/workspaces/lab-tests?reset&token={token}"
+        self.screenshots, self.name, self.panel = screenshots, None, None
+        self.url = f"{base}/lab/workspaces/lab-tests?reset&token={token}"
         self.app_errors, self.blocked = [], []
         self.errors = self.app_errors
-        self.page = self._load()
-
-    def _load(self):
-        """A new tab with JupyterLab loaded; what it logs goes to ``self.errors``."""
-        page = self.context.new_page()
+        page = self.page = context.new_page()
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.route("**/*", self._route)
@@ -35,24 +36,10 @@ class LabPage:
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
         page.evaluate("() => window.jupyterapp.restored.then(() => true)")
-        return page
 
     def open(self, name):
-        """Open ``name`` in a fresh JupyterLab tab and wait until it is rendered.
-
-        The notebook shown before is closed with its kernel and its tab: disposing a
-        notebook inside a tab that goes on working lets JupyterLab reject promises of
-        the old views ("Disposed") while the next notebook is being inspected.
-        """
-        if self.name is not None:
-            self.page.evaluate(
-                """async () => {
-                    const w = window.jupyterapp.shell.currentWidget;
-                    if (w && w.sessionContext) { await w.sessionContext.shutdown(); }
-                }""")
-            self.page.close()
-            self.name, self.errors, self.blocked = None, [], []
-            self.page = self._load()
+        """Show ``name`` (opening it, and starting its kernel, the first time); wait until
+        it is rendered."""
         self.name, self.errors, self.blocked = name, [], []
         self.page.evaluate(
             """name => window.jupyterapp.commands.execute('docmanager:open', {path: name})
@@ -62,6 +49,8 @@ class LabPage:
                 const w = window.jupyterapp.shell.currentWidget;
                 return w && w.context && w.context.path === name && w.context.isReady;
             }""", arg=name, timeout=180_000)
+        panel = self.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+        self.panel = self.page.locator(f'[id="{panel}"]')
         self.wait_rendered()
         return self
 
@@ -78,10 +67,12 @@ class LabPage:
             self.errors.append(message.text)
 
     def wait_rendered(self, timeout=180):
-        """Until every markdown cell has been rendered by the MyST renderer."""
+        """Until every markdown cell of the notebook shown has been rendered by the MyST
+        renderer."""
         self.page.wait_for_function(
             """() => {
-                const cells = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
+                const cells = window.jupyterapp.shell.currentWidget.node
+                    .querySelectorAll('.jp-Notebook .jp-MarkdownCell');
                 return cells.length > 0 && Array.from(cells).every(c =>
                     c.classList.contains('jp-mod-rendered')
                     && (c.querySelector('.myst') || c.querySelector('.jp-Placeholder')

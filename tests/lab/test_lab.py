@@ -66,7 +66,7 @@ def problems(lab_page, cells):
         if cell["type"] == "markdown" and RAW_MYST.search(cell["text"]):
             found.append(f"raw MyST in cell {cell['id']}: "
                          f"{RAW_MYST.search(cell['text']).group(0)!r} in {cell['text'][:80]!r}")
-    unresolved = lab_page.page.locator("[title='Cross Reference Not Found']").all_inner_texts()
+    unresolved = lab_page.panel.locator("[title='Cross Reference Not Found']").all_inner_texts()
     found += [f"unresolved cross-reference {t!r}" for t in unresolved]
     for cell in cells:
         if figure_of(cell):
@@ -108,12 +108,12 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     page = lab_page.page
     for label, selector in [("figure", ".jp-Cell:has(.jp-RenderedImage) + .jp-MarkdownCell"),
                             ("solution", ".jp-MarkdownCell:has(details)")]:
-        shown = page.locator(selector).first
+        shown = lab_page.panel.locator(selector).first
         lab_page.scroll_to(shown)
         page.mouse.wheel(0, -300)
         time.sleep(0.5)
         lab_page.screenshot(label)
-    widget = page.locator(".jp-OutputArea-output .widget-vbox:has(.widget-slider)").first
+    widget = lab_page.panel.locator(".jp-OutputArea-output .widget-vbox:has(.widget-slider)").first
     slider = widget.locator(".widget-slider .noUi-handle").first
     image = widget.locator("img.widget-image").first
     lab_page.scroll_to(widget)
