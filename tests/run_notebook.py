@@ -174,6 +174,25 @@ def execute_forked(notebooks, *, env=None, settings="", limit=600):
         return _runs(notebooks, process, report)
 
 
+#: IPython settings (as in a profile's config file) under which outputs are displayed as
+#: text only (``text/plain``): no figure is drawn, and the static scrubbers of ``explore``
+#: and ``race``, made only when shown as HTML, are not made. Everything a chapter
+#: computes, checks or prints still runs.
+TEXT_ONLY = """
+c.DisplayFormatter.active_types = ["text/plain"]
+c.MimeBundleFormatter.enabled = False
+"""
+
+
+def text_only_ipython(folder):
+    """Make ``folder`` an IPython folder (``IPYTHONDIR``) whose kernels display text only
+    (``TEXT_ONLY``); return it."""
+    profile = Path(folder) / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(TEXT_ONLY, encoding="utf-8")
+    return Path(folder)
+
+
 def write_notebook(path, *code):
     """Write a notebook of ``code`` cells to ``path``; return the path."""
     import nbformat

@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from run_notebook import execute_each, failure, write_notebook
+from run_notebook import execute_each, failure, text_only_ipython, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -205,12 +205,37 @@ def test_each_notebook_is_run_and_a_failure_is_its_own(tmp_path):
     assert runs[tmp_path / "runs.ipynb"].returncode == 0
 
 
+#: A cell that records every figure drawn (in ``drawn``), then shows one.
+DRAWS = """
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+drawn, draw = [], Figure.draw
+Figure.draw = lambda self, renderer: drawn.append(self) or draw(self, renderer)
+plt.plot([1, 2])
+plt.show()
+"""
+
+
+def test_text_only_kernels_draw_no_figure(tmp_path):
+    """The Binder runs' kernels display text only: a figure shown is not drawn."""
+    notebook = write_notebook(tmp_path / "draws.ipynb", DRAWS, "assert not drawn, drawn")
+    env = {**os.environ, "IPYTHONDIR": str(text_only_ipython(tmp_path / "ipython"))}
+    run = execute_each([notebook], python=sys.executable, env=env)[notebook]
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
-def binder_runs(binder_env):
-    """Every chapter run in Binder's environment, each in a fresh kernel of it."""
+def binder_runs(binder_env, tmp_path_factory):
+    """Every chapter run in Binder's environment, each in a fresh kernel of it.
+
+    The kernels display text only (``run_notebook.TEXT_ONLY``), as in the portability
+    runs: what is checked here is that every chapter runs, its hidden asserts included,
+    on what Binder installs. Drawing was about half of each run's time, and the book
+    build draws every figure and scrubber from the same pins."""
     python, repo = binder_env
+    ipython = text_only_ipython(tmp_path_factory.mktemp("ipython"))
     return execute_each([repo / "chapters" / p.name for p in NOTEBOOKS], python=python,
-                        kernel=KERNEL, env=_writing_bytecode())
+                        kernel=KERNEL, env={**_writing_bytecode(), "IPYTHONDIR": str(ipython)})
 
 
 @pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])

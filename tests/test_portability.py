@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from run_notebook import execute_forked, failure, write_notebook
+from run_notebook import TEXT_ONLY, execute_forked, failure, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -139,13 +139,6 @@ def test_a_notebook_run_gets_the_setting(tmp_path):
     assert _run(tmp_path, [code], forced).returncode == 0
     run = _run(tmp_path, [code], _env({"OPENBLAS_CORETYPE": "Haswell"}))  # it can fail
     assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
-
-
-#: The notebook runs' IPython settings: outputs are displayed as text only.
-TEXT_ONLY = """
-c.DisplayFormatter.active_types = ["text/plain"]
-c.MimeBundleFormatter.enabled = False
-"""
 
 
 DRAWN = """
