@@ -174,7 +174,8 @@ def execute_forked(notebooks, *, env=None, settings="", limit=600):
         return _runs(notebooks, process, report)
 
 
-#: IPython settings (as in a profile's config file) under which outputs are displayed as
+#: IPython settings (as in a profile's config file; for kernels, give them to
+#: ``lrcourse.teaching.edition.ipython_folder``) under which outputs are displayed as
 #: text only (``text/plain``): no figure is drawn, and the static scrubbers of ``explore``
 #: and ``race``, made only when shown as HTML, are not made. Everything a chapter
 #: computes, checks or prints still runs.
@@ -184,13 +185,15 @@ c.MimeBundleFormatter.enabled = False
 """
 
 
-def text_only_ipython(folder):
-    """Make ``folder`` an IPython folder (``IPYTHONDIR``) whose kernels display text only
-    (``TEXT_ONLY``); return it."""
-    profile = Path(folder) / "profile_default"
-    profile.mkdir(parents=True, exist_ok=True)
-    (profile / "ipython_kernel_config.py").write_text(TEXT_ONLY, encoding="utf-8")
-    return Path(folder)
+#: Code that records every figure drawn from then on (in ``drawn``), then shows one.
+RECORDS_DRAWN = """
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+drawn, draw = [], Figure.draw
+Figure.draw = lambda self, renderer: drawn.append(self) or draw(self, renderer)
+plt.plot([1, 2])
+plt.show()
+"""
 
 
 def write_notebook(path, *code):

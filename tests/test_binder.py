@@ -33,7 +33,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-from run_notebook import execute_each, failure, text_only_ipython, write_notebook
+from run_notebook import RECORDS_DRAWN, TEXT_ONLY, execute_each, failure, write_notebook
+
+from lrcourse.teaching.edition import ipython_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -205,21 +207,10 @@ def test_each_notebook_is_run_and_a_failure_is_its_own(tmp_path):
     assert runs[tmp_path / "runs.ipynb"].returncode == 0
 
 
-#: A cell that records every figure drawn (in ``drawn``), then shows one.
-DRAWS = """
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-drawn, draw = [], Figure.draw
-Figure.draw = lambda self, renderer: drawn.append(self) or draw(self, renderer)
-plt.plot([1, 2])
-plt.show()
-"""
-
-
 def test_text_only_kernels_draw_no_figure(tmp_path):
     """The Binder runs' kernels display text only: a figure shown is not drawn."""
-    notebook = write_notebook(tmp_path / "draws.ipynb", DRAWS, "assert not drawn, drawn")
-    env = {**os.environ, "IPYTHONDIR": str(text_only_ipython(tmp_path / "ipython"))}
+    notebook = write_notebook(tmp_path / "draws.ipynb", RECORDS_DRAWN, "assert not drawn, drawn")
+    env = {**os.environ, "IPYTHONDIR": str(ipython_folder(tmp_path / "ipython", TEXT_ONLY))}
     run = execute_each([notebook], python=sys.executable, env=env)[notebook]
     assert run.returncode == 0, run.stderr[-3000:]
 
@@ -233,7 +224,7 @@ def binder_runs(binder_env, tmp_path_factory):
     on what Binder installs. Drawing was about half of each run's time, and the book
     build draws every figure and scrubber from the same pins."""
     python, repo = binder_env
-    ipython = text_only_ipython(tmp_path_factory.mktemp("ipython"))
+    ipython = ipython_folder(tmp_path_factory.mktemp("ipython"), TEXT_ONLY)
     return execute_each([repo / "chapters" / p.name for p in NOTEBOOKS], python=python,
                         kernel=KERNEL, env={**_writing_bytecode(), "IPYTHONDIR": str(ipython)})
 

@@ -212,7 +212,6 @@ def test_command_line_refuses_without_a_sandbox(tmp_path):
     assert "refusing" in result.stderr and "--unsafe-no-sandbox" in result.stderr
 
 
-
 def test_cells_are_parsed_one_thread_at_a_time(monkeypatch):
     """Grading a class reads notebooks in several threads (``grade_all``). Python 3.11
     keeps ast.parse's depth counter in one place for all threads, so two parses at once
