@@ -1,17 +1,29 @@
 """Every chapter's claims hold on every machine: each notebook runs, its hidden asserts
-included, under several OpenBLAS kernels and with one thread.
+included, under several OpenBLAS kernels and thread counts.
 
 OpenBLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` names one; different
-kernels sum in different orders and round differently, so a claim that pins rounding-
-sensitive digits passes on one machine and fails on the next. These runs are the only
-place in the test suite that sets ``OPENBLAS_*``, and they set it only for their own
-child processes.
+kernels sum in different orders and round differently, and one thread takes other code
+paths than several (small products, for one), so a claim that pins rounding-sensitive
+digits passes on one machine and fails on the next. These runs are the only place in
+the test suite that sets ``OPENBLAS_*``, and they set it only for their own child
+processes.
 
-The settings are the four kernels a learner's x86-64 machine plausibly gets (Prescott,
-Nehalem, Sandybridge, Haswell) and one thread. The machine's own kernel is the book
-build's run (``make test`` builds the book with every notebook executed, in the
-environment as given); where that environment presets ``OPENBLAS_CORETYPE``, one more
-run here clears it so the autodetected kernel is covered too.
+The settings are the four kernels a learner's x86-64 machine plausibly gets, and the
+machine's own kernel with one thread:
+
+* Prescott (SSE3), Nehalem (SSE4) and Sandybridge (AVX), each with one thread;
+* Haswell (AVX2 with fused multiply-add, the kernel of most of today's laptops, Zen
+  included) with as many threads as OpenBLAS starts on this machine;
+* the machine's own kernel with one thread.
+
+The machine's own kernel with its threads is the book build's run (``make test`` builds
+the book with every notebook executed, in the environment as given); where that
+environment presets ``OPENBLAS_CORETYPE``, one more run here clears it so the
+autodetected kernel is covered too. So both thread paths are run under the AVX2 kernel
+and under the machine's own. The older kernels run with one thread because several
+threads cost far more than they check: ``make test`` runs these beside the book build,
+the browsers and the other tests, and on a busy machine a notebook's BLAS threads spin
+waiting on each other (the three settings took about 150 CPU-s more with two threads).
 
 Each notebook runs in IPython, in a process forked for it from one that has imported
 the chapters' libraries under the setting (``run_notebook.execute_forked``): a Jupyter
@@ -22,8 +34,9 @@ time. So no pyplot figure is drawn, and the static scrubbers of ``explore`` and
 ``race``, made only when shown as HTML, are not made. Everything a chapter computes,
 checks or prints still runs, the figures' data included.
 
-The first tests show that the settings take effect (the BLAS reports the forced core and
-rounds differently under it), so that these runs cannot quietly be all the same run.
+The first tests show that the settings take effect (the BLAS reports the forced core
+and thread count, and rounds differently under it), so that these runs cannot quietly
+be all the same run.
 """
 
 import functools
@@ -40,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 KERNELS = ("Prescott", "Nehalem", "Sandybridge", "Haswell")
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# the kernel run with the threads OpenBLAS starts by itself; the others with one thread
+THREADED = "Haswell"
 
 # OpenBLAS builds without its pre-SSE3 kernels alias Katmai, Coppermine and Northwood to
 # Prescott and report the first alias, so a forced Prescott may be named "Katmai".
@@ -50,6 +65,9 @@ pytestmark = pytest.mark.portability
 
 def _settings():
     settings = {kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in KERNELS}
+    for kernel in KERNELS:
+        if kernel != THREADED:
+            settings[kernel].update(ONE_THREAD)
     settings["one-thread"] = ONE_THREAD
     if "OPENBLAS_CORETYPE" in os.environ:
         settings["autodetected"] = {"OPENBLAS_CORETYPE": None}
@@ -86,21 +104,23 @@ print(json.dumps({
 
 
 @functools.cache
-def _probe(kernel=None):
-    """What the BLAS reports under a forced kernel, or under one thread."""
-    overrides = {"OPENBLAS_CORETYPE": kernel} if kernel else ONE_THREAD
-    out = subprocess.run([sys.executable, "-c", PROBE], env=_env(overrides),
+def _probe(setting=None):
+    """What the BLAS reports under ``setting``, or as the machine sets it (``None``)."""
+    out = subprocess.run([sys.executable, "-c", PROBE], env=_env(SETTINGS.get(setting, {})),
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-def test_blas_runs_the_forced_kernel(kernel):
+def test_blas_runs_the_forced_kernel_with_its_threads(kernel):
     blas = _probe(kernel)["blas"]
     assert blas, "NumPy and SciPy report no OpenBLAS: these runs would not vary the kernel"
     expected = REPORTED_AS.get(kernel, {kernel.lower()})
-    for path, core, _ in blas:
+    # the threaded kernel runs as many threads as OpenBLAS starts on this machine
+    threads = {t for _, _, t in _probe()["blas"]} if kernel == THREADED else {1}
+    for path, core, n in blas:
         assert core.lower() in expected, f"{path} runs {core}, not the forced {kernel}"
+        assert n in threads, f"{path} runs {n} threads under {kernel}, not {threads}"
 
 
 def test_forced_kernels_are_distinct_and_round_differently():
@@ -111,9 +131,10 @@ def test_forced_kernels_are_distinct_and_round_differently():
     assert probes["Prescott"]["product"] != probes["Haswell"]["product"]
 
 
-def test_one_thread_setting_gives_one_thread():
-    blas = _probe()["blas"]
+def test_one_thread_setting_gives_one_thread_of_the_machine_s_kernel():
+    blas, own = _probe("one-thread")["blas"], _probe()["blas"]
     assert blas and all(threads == 1 for _, _, threads in blas), blas
+    assert [core for _, core, _ in blas] == [core for _, core, _ in own], (blas, own)
 
 
 KERNEL_REPORT = """
@@ -135,7 +156,7 @@ def test_a_notebook_run_gets_the_setting(tmp_path):
     """The notebooks run in processes started by ``execute_forked``: it must pass the
     setting on, to the BLAS that their NumPy and SciPy load."""
     code = KERNEL_REPORT.replace("{core_names}", repr(REPORTED_AS["Prescott"]))
-    forced = _env({"OPENBLAS_CORETYPE": "Prescott", **ONE_THREAD})
+    forced = _env(SETTINGS["Prescott"])
     assert _run(tmp_path, [code], forced).returncode == 0
     run = _run(tmp_path, [code], _env({"OPENBLAS_CORETYPE": "Haswell"}))  # it can fail
     assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
