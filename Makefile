@@ -21,13 +21,14 @@ EDITION_TESTS := tests/test_student.py
 NOT_SITE := $(addprefix --ignore=,$(SITE_TESTS) $(LAB_TESTS))
 
 .PHONY: book translations test lint unit portability binder checks edition notebooks build-strict browser \
-	site lab \
+	site lab screenshots \
 	bench student clean help bytecode
 
 help:
 	@echo "make book     build the website into _build/html"
 	@echo "make test     run every test"
 	@echo "make bench    run the benchmarks"
+	@echo "make screenshots  photograph every page of the built website whole"
 	@echo "make student  write the student edition into student/"
 	@echo "make clean    remove build outputs"
 
@@ -102,8 +103,9 @@ edition: $(VENV)/.test-deps bytecode
 unit: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability and not slow"
 
-# Every notebook under the OpenBLAS kernels Prescott, Nehalem, Sandybridge and Haswell,
-# and with one thread (the machine's own kernel is the book build's run).
+# Every notebook under the OpenBLAS kernels Prescott, Nehalem and Sandybridge with one
+# thread, Haswell with the machine's threads, and the machine's own kernel with one thread
+# (with its threads, it is the book build's run).
 portability: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests/test_portability.py $(XDIST)
 
@@ -132,6 +134,11 @@ browser: $(VENV)/.test-deps bytecode
 
 site: build-strict $(VENV)/.test-deps
 	$(PYTEST) $(SITE_TESTS)
+
+# Every page of the website as last built, photographed whole into _build/screenshots/
+# (the browser tests take each page's first screen only).
+screenshots: $(VENV)/.test-deps bytecode
+	LRCOURSE_SCREENSHOTS=full $(PYTEST) tests/browser/test_site.py -k screenshot
 
 bench: $(VENV)/.test-deps bytecode
 	$(BIN)/python -m bench

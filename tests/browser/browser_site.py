@@ -7,12 +7,10 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def site_dir():
@@ -25,6 +23,12 @@ def require_site():
         pytest.fail(f"no built website at {site}: run `make book` first (or set "
                     f"LRCOURSE_SITE to a folder with a built site)", pytrace=False)
     return site
+
+
+def full_page_screenshots():
+    """Whether the browser tests photograph pages whole (``LRCOURSE_SCREENSHOTS=full``,
+    ``make screenshots``) rather than their first screen."""
+    return os.environ.get("LRCOURSE_SCREENSHOTS") == "full"
 
 
 #: The Chinese edition's folder inside the English site.
@@ -53,11 +57,6 @@ def is_chinese(docname):
 
 def has_cjk(text):
     return bool(re.search(r"[\u4e00-\u9fff]", text))
-
-
-def is_local(url):
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL_HOSTS
 
 
 def page_path(docname):

@@ -8,6 +8,10 @@ and prove that a page needs nothing from elsewhere to work; ``LRCOURSE_ALLOW_EXT
 lets them through (MathJax then loads from its CDN and the equations are checked as
 rendered). Without Chromium or Playwright the tests are skipped, unless
 ``LRCOURSE_REQUIRE_BROWSER=1`` (CI), which makes that a failure.
+
+Each page opened is photographed into ``_build/screenshots/``: its first screen, or, with
+``LRCOURSE_SCREENSHOTS=full`` (``make screenshots``), the whole page, to read a chapter
+from top to bottom as a learner sees it.
 """
 
 import functools
@@ -18,7 +22,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from browser_site import is_local, page_path, require_site, site_dir, toc_pages
+from browser_site import (
+    full_page_screenshots,
+    page_path,
+    require_site,
+    site_dir,
+    toc_pages,
+)
+from offline import OTHER_HOSTS, is_local
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
@@ -84,14 +95,13 @@ class Visit:
         self.errors, self.blocked = [], []
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.route("**/*", self._route)
+        page.route(OTHER_HOSTS, self._route)
 
-    def _route(self, route):
-        url = route.request.url
-        if is_local(url) or os.environ.get("LRCOURSE_ALLOW_EXTERNAL") == "1":
+    def _route(self, route):  # only requests to other hosts come here
+        if os.environ.get("LRCOURSE_ALLOW_EXTERNAL") == "1":
             route.continue_()
         else:
-            self.blocked.append(url)
+            self.blocked.append(route.request.url)
             route.abort("blockedbyclient")
 
     def _console(self, message):
@@ -123,11 +133,14 @@ def open_page(browser, base_url):
 
 @pytest.fixture(scope="session")
 def visited(open_page, site):
-    """``visited(docname)``: the page opened once per session, with a full-page screenshot
-    written to ``_build/screenshots/<docname>.jpg`` (next to the site's ``html``).
+    """``visited(docname)``: the page opened once per session, with a screenshot written
+    to ``_build/screenshots/<docname>.jpg`` (next to the site's ``html``).
 
-    JPEG, because a chapter is 20,000 pixels tall: Chromium took about 3 s to encode it
-    as PNG, and half that as JPEG, which shows the page as well to a reader."""
+    The first screen by default. A whole chapter is 20,000 pixels tall, and Chromium
+    spent about 3 CPU-s rasterising and encoding each (45 CPU-s for the 22 pages), more
+    than the page's own load; ``make screenshots`` takes them whole. JPEG, because
+    Chromium encoded a whole page as PNG in about twice the time, and JPEG shows the
+    page as well to a reader."""
     cache = {}
 
     def visit(docname):
@@ -135,9 +148,9 @@ def visited(open_page, site):
             v = open_page(page_path(docname))
             v.screenshot = site.parent / "screenshots" / f"{docname}.jpg"
             v.screenshot.parent.mkdir(parents=True, exist_ok=True)
-            v.page.screenshot(path=str(v.screenshot), full_page=True, type="jpeg", quality=85)
+            v.page.screenshot(path=str(v.screenshot), full_page=full_page_screenshots(),
+                              type="jpeg", quality=85)
             cache[docname] = v
         return cache[docname]
 
     return visit
-

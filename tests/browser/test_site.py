@@ -5,11 +5,13 @@ environment variables. Page weights are checked without a browser.
 """
 
 import html
+import os
 import re
 from urllib.parse import unquote
 
 from browser_site import (
     CHINESE,
+    full_page_screenshots,
     has_cjk,
     is_chinese,
     looks_like_a_file_name,
@@ -95,11 +97,16 @@ def test_math_source_present_and_rendered(page, site, visited):
 def test_screenshot_written(page, visited):
     from PIL import Image
 
-    shot = visited(page).screenshot
+    visit = visited(page)
+    shot = visit.screenshot
     assert shot.exists() and shot.stat().st_size > 0, f"no screenshot at {shot}"
-    with Image.open(shot) as image:  # the whole page, not the first screen
-        height = visited(page).page.evaluate("() => document.documentElement.scrollHeight")
-        assert image.format == "JPEG" and image.size == (1280, height), (image.size, height)
+    with Image.open(shot) as image:  # the first screen, or the whole page when asked
+        height = visit.page.evaluate("() => document.documentElement.scrollHeight")
+        expected = (1280, height if full_page_screenshots() else 900)
+        assert image.format == "JPEG" and image.size == expected, (image.size, expected)
+        # a page, not a blank: the text's dark pixels and the white around it
+        low, high = image.convert("L").getextrema()
+        assert low < 64 and high > 192, f"{page}: the screenshot is blank ({low}..{high})"
 
 
 def page_weight(site, page):
@@ -135,6 +142,18 @@ def test_scrubbable_figures_are_light_and_self_contained(page, site):
 
 
 # ------------------------------------------------------------------ features
+
+
+def test_other_hosts_are_blocked_and_the_site_is_not(open_page):
+    """The pages are opened offline, whatever the machine's network: a request to
+    another host is blocked and recorded, one to the site's server is answered."""
+    visit = open_page("_static/favicon.svg")
+    elsewhere = "https://cdn.example.org/mathjax/tex-chtml.js"
+    answers = visit.page.evaluate("""url => Promise.all([url, '/searchindex.js'].map(
+        u => fetch(u).then(r => r.status, () => 'failed')))""", elsewhere)
+    assert answers[1] == 200, f"the site's own file was not served: {answers}"
+    if os.environ.get("LRCOURSE_ALLOW_EXTERNAL") != "1":
+        assert answers[0] == "failed" and visit.blocked == [elsewhere], (answers, visit.blocked)
 
 
 def test_search_finds_adagrad(site, open_page):
