@@ -11,6 +11,12 @@ RAW_MYST = re.compile(r"\{(numref|doc|cite(:[a-z]+)?|ref|term|eq|exercise|soluti
                       r"(-start|-end)?|figure|note|math)\}|^:::|^```", re.M)
 
 
+#: How often a wait checks its condition, in ms. Playwright's default checks on every
+#: animation frame, which keeps Chromium drawing frames for as long as the wait lasts
+#: (minutes for a chapter's Run All on a busy machine).
+POLL_MS = 100
+
+
 class LabPage:
     """One JupyterLab tab (its own workspace) in which chapters are opened one by one.
 
@@ -35,7 +41,8 @@ class LabPage:
         page.route(OTHER_HOSTS, self._route)
         page.goto(self.url)
         page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
+            "() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000,
+            polling=POLL_MS)
         page.evaluate("() => window.jupyterapp.restored.then(() => true)")
 
     def open(self, name):
@@ -49,7 +56,7 @@ class LabPage:
             """name => {
                 const w = window.jupyterapp.shell.currentWidget;
                 return w && w.context && w.context.path === name && w.context.isReady;
-            }""", arg=name, timeout=180_000)
+            }""", arg=name, timeout=180_000, polling=POLL_MS)
         panel = self.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
         self.panel = self.page.locator(f'[id="{panel}"]')
         self.wait_rendered()
@@ -74,7 +81,7 @@ class LabPage:
                     c.classList.contains('jp-mod-rendered')
                     && (c.querySelector('.myst') || c.querySelector('.jp-Placeholder')
                         || !c.textContent.trim()));
-            }""", timeout=timeout * 1000)
+            }""", timeout=timeout * 1000, polling=POLL_MS)
 
     def cells(self):
         """What each cell shows: type, tags, whether input/output are collapsed, text."""
@@ -111,7 +118,7 @@ class LabPage:
                 return w.sessionContext.session?.kernel?.status === 'idle'
                     && code.every(c => c.executionState !== 'running')
                     && (raised || code.every(c => c.executionCount !== null));
-            }""", timeout=timeout * 1000, polling=500)
+            }""", timeout=timeout * 1000, polling=5 * POLL_MS)
 
     def kernel_errors(self):
         """Error outputs of every cell: ``[(cell id, ename: evalue)]``."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_page import RAW_MYST
+from lab_page import POLL_MS, RAW_MYST
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -118,13 +118,14 @@ def test_run_all_and_move_a_slider(open_notebook, name):
     image = widget.locator("img.widget-image").first
     lab_page.scroll_to(widget)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=image.element_handle(), timeout=120_000)
+                           arg=image.element_handle(), timeout=120_000, polling=POLL_MS)
     before = image.get_attribute("src")
     lab_page.screenshot("widget-before", widget)
     slider.focus()
     page.keyboard.press("ArrowRight")  # one step: one run and one redraw to wait for
     page.wait_for_function("([img, before]) => img.src !== before && img.complete",
-                           arg=[image.element_handle(), before], timeout=120_000)
+                           arg=[image.element_handle(), before], timeout=120_000,
+                           polling=POLL_MS)
     time.sleep(0.5)
     lab_page.screenshot("widget-after", widget)
     assert image.get_attribute("src") != before
