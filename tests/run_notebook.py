@@ -156,9 +156,10 @@ def execute_each(notebooks, *, python, kernel="python3", env=None):
         return _runs(notebooks, process, report)
 
 
-def execute_forked(notebooks, *, env=None, settings="", limit=600):
-    """Execute each notebook in IPython, in a process forked for it from one that has
-    imported the chapters' libraries under ``env`` (see the module's docstring).
+def execute_forked(notebooks, *, python=sys.executable, env=None, settings="", limit=600):
+    """Execute each notebook in IPython, in a process forked for it from one of
+    ``python`` that has imported the chapters' libraries under ``env`` (see the
+    module's docstring).
 
     ``settings`` is IPython configuration as in a profile's ``ipython_config.py``
     (lines that set ``c``), such as which output formats are computed. A notebook
@@ -167,32 +168,20 @@ def execute_forked(notebooks, *, env=None, settings="", limit=600):
     notebooks = [Path(nb) for nb in notebooks]
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        process = subprocess.run([sys.executable, "-c", _EXECUTE_FORKED, str(report),
+        process = subprocess.run([str(python), "-c", _EXECUTE_FORKED, str(report),
                                   str(limit), settings, *map(str, notebooks)],
                                  cwd=notebooks[0].parent, env=env, capture_output=True,
                                  text=True)
         return _runs(notebooks, process, report)
 
 
-#: IPython settings (as in a profile's config file; for kernels, give them to
-#: ``lrcourse.teaching.edition.ipython_folder``) under which outputs are displayed as
+#: IPython settings (as in a profile's config file) under which outputs are displayed as
 #: text only (``text/plain``): no figure is drawn, and the static scrubbers of ``explore``
 #: and ``race``, made only when shown as HTML, are not made. Everything a chapter
 #: computes, checks or prints still runs.
 TEXT_ONLY = """
 c.DisplayFormatter.active_types = ["text/plain"]
 c.MimeBundleFormatter.enabled = False
-"""
-
-
-#: Code that records every figure drawn from then on (in ``drawn``), then shows one.
-RECORDS_DRAWN = """
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-drawn, draw = [], Figure.draw
-Figure.draw = lambda self, renderer: drawn.append(self) or draw(self, renderer)
-plt.plot([1, 2])
-plt.show()
 """
 
 

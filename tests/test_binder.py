@@ -33,9 +33,13 @@ import warnings
 from pathlib import Path
 
 import pytest
-from run_notebook import RECORDS_DRAWN, TEXT_ONLY, execute_each, failure, write_notebook
-
-from lrcourse.teaching.edition import ipython_folder
+from run_notebook import (
+    TEXT_ONLY,
+    execute_each,
+    execute_forked,
+    failure,
+    write_notebook,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -207,26 +211,32 @@ def test_each_notebook_is_run_and_a_failure_is_its_own(tmp_path):
     assert runs[tmp_path / "runs.ipynb"].returncode == 0
 
 
-def test_text_only_kernels_draw_no_figure(tmp_path):
-    """The Binder runs' kernels display text only: a figure shown is not drawn."""
-    notebook = write_notebook(tmp_path / "draws.ipynb", RECORDS_DRAWN, "assert not drawn, drawn")
-    env = {**os.environ, "IPYTHONDIR": str(ipython_folder(tmp_path / "ipython", TEXT_ONLY))}
-    run = execute_each([notebook], python=sys.executable, env=env)[notebook]
-    assert run.returncode == 0, run.stderr[-3000:]
-
-
 @pytest.fixture(scope="module")
-def binder_runs(binder_env, tmp_path_factory):
-    """Every chapter run in Binder's environment, each in a fresh kernel of it.
-
-    The kernels display text only (``run_notebook.TEXT_ONLY``), as in the portability
-    runs: what is checked here is that every chapter runs, its hidden asserts included,
-    on what Binder installs. Drawing was about half of each run's time, and the book
-    build draws every figure and scrubber from the same pins."""
+def binder_runs(binder_env):
+    """Every chapter run in Binder's environment, in IPython, as the portability runs
+    run them (``run_notebook.execute_forked``, text only): what is checked here is that
+    every chapter runs, its hidden asserts included, on what Binder installs. The book
+    build draws every figure and scrubber from the same pins, and the kernel of this
+    environment is checked on its own (``test_binder_kernel_runs_the_course``): a
+    kernel per chapter cost about 2 CPU-s more each."""
     python, repo = binder_env
-    ipython = ipython_folder(tmp_path_factory.mktemp("ipython"), TEXT_ONLY)
-    return execute_each([repo / "chapters" / p.name for p in NOTEBOOKS], python=python,
-                        kernel=KERNEL, env={**_writing_bytecode(), "IPYTHONDIR": str(ipython)})
+    return execute_forked([repo / "chapters" / p.name for p in NOTEBOOKS], python=python,
+                          env=_writing_bytecode(), settings=TEXT_ONLY)
+
+
+def test_binder_kernel_runs_the_course(binder_env):
+    """A Jupyter kernel of Binder's environment, as JupyterLab starts it there, runs the
+    course's code and shows its results."""
+    python, repo = binder_env
+    notebook = write_notebook(repo / "chapters" / "kernel_check.ipynb", f"""
+import os, sys
+from lrcourse import Adam, problems, run
+assert os.path.samefile(sys.prefix, {str(python.parent.parent)!r}), sys.prefix
+trajectory = run(Adam(lr=0.1), problems.ravine(), steps=50)
+assert trajectory.final_loss < trajectory.loss[0], trajectory
+trajectory""")
+    run = execute_each([notebook], python=python, kernel=KERNEL, env=_writing_bytecode())
+    assert run[notebook].returncode == 0, run[notebook].stderr[-3000:]
 
 
 @pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])

@@ -47,7 +47,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from run_notebook import RECORDS_DRAWN, TEXT_ONLY, execute_forked, failure, write_notebook
+from run_notebook import TEXT_ONLY, execute_forked, failure, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -162,7 +162,14 @@ def test_a_notebook_run_gets_the_setting(tmp_path):
     assert run.returncode == 1 and "AssertionError" in run.stderr, run.stderr
 
 
-DRAWN = RECORDS_DRAWN + """
+# records every figure drawn from then on (in ``drawn``), then shows one, and a race
+DRAWN = """
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+drawn, draw = [], Figure.draw
+Figure.draw = lambda self, renderer: drawn.append(self) or draw(self, renderer)
+plt.plot([1, 2])
+plt.show()
 from lrcourse import SGD, problems
 from lrcourse.figures.interactive import race
 raced = race({"SGD": SGD(lr=0.1)}, problems.ravine(), steps=5)

@@ -433,14 +433,13 @@ def build_command(out):
 KERNEL_CONFIG = 'c.InlineBackend.print_figure_kwargs = {"bbox_inches": None}\n'
 
 
-def ipython_folder(folder, settings=KERNEL_CONFIG):
-    """Make ``folder`` an IPython folder whose kernels have ``settings`` (IPython
-    configuration, lines that set ``c``; by default the book's, ``KERNEL_CONFIG``);
-    return it. Kernels that use it (``IPYTHONDIR``) read neither a reader's IPython
-    profile nor its startup files."""
+def ipython_folder(folder):
+    """Make ``folder`` an IPython folder whose kernels have the book's settings
+    (``KERNEL_CONFIG``); return it. Kernels that use it (``IPYTHONDIR``) read neither a
+    reader's IPython profile nor its startup files."""
     profile = Path(folder) / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
-    (profile / "ipython_kernel_config.py").write_text(settings, encoding="utf-8")
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG, encoding="utf-8")
     return Path(folder)
 
 
