@@ -9,8 +9,8 @@ BIN    := $(VENV)/bin
 MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
 
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
-# Spread tests over the cores (pytest-xdist). Each module, or class, runs whole on one
-# worker, so a module's shared fixture (the student edition) is built once.
+# For `make unit`: the tests spread over the cores (pytest-xdist). Each module, or class,
+# runs whole on one worker, so a module's shared fixture is made once.
 XDIST := -n auto --dist loadscope
 # Tests that need the built website; they run after build-strict.
 SITE_TESTS := tests/browser tests/test_launch_urls.py
@@ -78,22 +78,26 @@ book: $(VENV)/.book-deps bytecode
 translations: $(VENV)/.book-deps
 	$(BIN)/python tools/build_book.py --messages
 
-# Independent lines of work share the cores: the test suite (one pytest run over the
-# cores), the student edition (written, then its website built), Binder's environment
-# (mostly installing), the website (built, then tested in a browser) and the notebooks
-# in a live JupyterLab. Each line's output is printed when it finishes; a failing line
-# does not stop the others.
+# Independent lines of work share the cores: the test suite, the portability runs, the
+# student edition (written, then its website built), Binder's environment (mostly
+# installing), the website (built, then tested in a browser) and the notebooks in a live
+# JupyterLab. Each is one process at a time (or a kernel or browser it drives), so
+# together they keep every core busy; the test suite is not also spread over the cores
+# (pytest-xdist), which cost its workers about 25 CPU-s more in collecting and
+# coordinating than one process. Each line's output is printed when it finishes; a
+# failing line does not stop the others.
 test: $(VENV)/.test-deps bytecode
-	$(MAKE) --no-print-directory --keep-going -j6 --output-sync=target \
-	  lint checks edition binder site lab
+	$(MAKE) --no-print-directory --keep-going -j7 --output-sync=target \
+	  lint checks portability edition binder site lab
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check lrcourse tests bench tools _ext
 
 # Every test that needs neither the built website, the student edition nor Binder's
-# environment: unit, property and reference tests, checkers, grading, portability runs.
+# environment, except the portability runs: unit, property and reference tests,
+# checkers, grading (otter-grader's own runs included).
 checks: $(VENV)/.test-deps bytecode
-	$(PYTEST) tests $(XDIST) $(NOT_SITE) --ignore=$(EDITION_TESTS) -m "not binder"
+	$(PYTEST) tests $(NOT_SITE) --ignore=$(EDITION_TESTS) -m "not binder and not portability"
 
 # The student edition: written from the chapters, its website built by Jupyter Book as
 # an instructor's `make student` builds it, then searched for any trace of a solution.
@@ -104,10 +108,10 @@ unit: $(VENV)/.test-deps bytecode
 	$(PYTEST) tests $(XDIST) $(NOT_SITE) -m "not binder and not portability and not slow"
 
 # Every notebook under the OpenBLAS kernels Prescott, Nehalem and Sandybridge with one
-# thread, Haswell with the machine's threads, and the machine's own kernel with one thread
-# (with its threads, it is the book build's run).
+# thread and Haswell with the machine's threads (the machine's own kernel with its
+# threads is the book build's run).
 portability: $(VENV)/.test-deps bytecode
-	$(PYTEST) tests/test_portability.py $(XDIST)
+	$(PYTEST) tests/test_portability.py
 
 # What Binder does: repo2docker's Python and pip steps in a fresh environment, then every
 # notebook in it.

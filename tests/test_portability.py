@@ -8,22 +8,23 @@ digits passes on one machine and fails on the next. These runs are the only plac
 the test suite that sets ``OPENBLAS_*``, and they set it only for their own child
 processes.
 
-The settings are the four kernels a learner's x86-64 machine plausibly gets, and the
-machine's own kernel with one thread:
+The settings are the four kernels a learner's x86-64 machine plausibly gets:
 
 * Prescott (SSE3), Nehalem (SSE4) and Sandybridge (AVX), each with one thread;
 * Haswell (AVX2 with fused multiply-add, the kernel of most of today's laptops, Zen
-  included) with as many threads as OpenBLAS starts on this machine;
-* the machine's own kernel with one thread.
+  included) with as many threads as OpenBLAS starts on this machine.
 
-The machine's own kernel with its threads is the book build's run (``make test`` builds
-the book with every notebook executed, in the environment as given); where that
+The machine's own kernel with its threads is the book build's run (``make test``
+builds the book with every notebook executed, in the environment as given); where that
 environment presets ``OPENBLAS_CORETYPE``, one more run here clears it so the
-autodetected kernel is covered too. So both thread paths are run under the AVX2 kernel
-and under the machine's own. The older kernels run with one thread because several
-threads cost far more than they check: ``make test`` runs these beside the book build,
-the browsers and the other tests, and on a busy machine a notebook's BLAS threads spin
-waiting on each other (the three settings took about 150 CPU-s more with two threads).
+autodetected kernel is covered too. So every chapter runs under each of these kernels
+and the machine's own, with one thread and with several. The older kernels run with
+one thread because several threads cost far more than they check: ``make test`` runs
+these beside the book build, the browsers and the other tests, and on a busy machine a
+notebook's BLAS threads spin waiting on each other (the three settings took about 150
+CPU-s more with two threads). For the same reason the machine's own kernel is not run
+again with one thread: about 20 CPU-s of each ``make test``, for one more pairing of a
+kernel with a thread path that the other runs already take.
 
 Each notebook runs in IPython, in a process forked for it from one that has imported
 the chapters' libraries under the setting (``run_notebook.execute_forked``): a Jupyter
@@ -68,7 +69,6 @@ def _settings():
     for kernel in KERNELS:
         if kernel != THREADED:
             settings[kernel].update(ONE_THREAD)
-    settings["one-thread"] = ONE_THREAD
     if "OPENBLAS_CORETYPE" in os.environ:
         settings["autodetected"] = {"OPENBLAS_CORETYPE": None}
     return settings
@@ -129,12 +129,6 @@ def test_forced_kernels_are_distinct_and_round_differently():
     assert len(set(cores.values())) == len(KERNELS), cores
     # SSE3 without fused multiply-add against AVX2 with it: one matrix product, two roundings
     assert probes["Prescott"]["product"] != probes["Haswell"]["product"]
-
-
-def test_one_thread_setting_gives_one_thread_of_the_machine_s_kernel():
-    blas, own = _probe("one-thread")["blas"], _probe()["blas"]
-    assert blas and all(threads == 1 for _, _, threads in blas), blas
-    assert [core for _, core, _ in blas] == [core for _, core, _ in own], (blas, own)
 
 
 KERNEL_REPORT = """
@@ -224,14 +218,14 @@ def _runs_under(setting):
 class TestNotebooksUnderEachSetting:
     """Every chapter notebook under every setting, one run after another.
 
-    The runs are one class so that the test workers (``--dist loadscope``) give them all
-    to one worker, while the other takes the rest of the suite: two notebooks at once
-    would each start as many BLAS threads as the machine has cores, and on a busy
-    machine those threads wait on each other (chapter 6 took 40 s beside another
-    notebook, against 10 s with one thread; with a class per setting, this module took
-    256 CPU-s instead of 150). The six notebooks of a setting are run by
-    its first test, each in its own process (``execute_forked``); each test reports its
-    own notebook."""
+    ``make test`` runs this module in a process of its own beside its other lines. The
+    runs are one after another, never side by side: two notebooks at once would each
+    start as many BLAS threads as the machine has cores where the setting allows it,
+    and on a busy machine those threads wait on each other (chapter 6 took 40 s beside
+    another notebook, against 10 s with one thread). If the tests are spread over the
+    cores with pytest-xdist, ``--dist loadscope`` gives this class to one worker. The
+    six notebooks of a setting are run by its first test, each in its own process
+    (``execute_forked``); each test reports its own notebook."""
 
     @pytest.mark.parametrize("setting", list(SETTINGS))
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
