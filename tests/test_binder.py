@@ -24,6 +24,7 @@ so ``pytest -m "not binder"`` leaves them out; ``make test`` runs them.
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -71,10 +72,38 @@ def test_repo2docker_takes_the_python_version_from_the_repository(dockerfile, bi
         "runtime.txt is missing or unreadable")
 
 
-def test_every_pin_resolves_for_binders_python(binder_version, tmp_path):
+def _name(requirement):
+    """A distribution's name as pip compares them: lower case, runs of -_. as one -."""
+    return re.sub(r"[-_.]+", "-", requirement.lower())
+
+
+def test_every_pin_resolves_for_binders_python(binder_version, binder_env, tmp_path):
+    """Every pin of requirements.txt, with its dependencies, installs for the Python that
+    Binder builds with.
+
+    Where this machine has that Python, the Binder environment was installed from the
+    pins with it, as Binder installs them (``binder_env``: afresh whenever
+    requirements.txt changes), and that shows it: each pin is installed at its version,
+    and pip finds every installed package's dependencies met. Otherwise pip resolves the
+    pins for that Python without installing them."""
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     # the local package (`-e .`) is built from source; the next test installs it
     pins = [line for line in lines if line.strip() and not line.startswith(("#", "-e", "."))]
+    python, _ = binder_env
+    version = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:2], "
+                              "sep='.')"], capture_output=True, text=True, check=True)
+    if version.stdout.strip() == binder_version:
+        listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json",
+                                 "--disable-pip-version-check"],
+                                capture_output=True, text=True, check=True)
+        installed = {_name(p["name"]): p["version"] for p in json.loads(listed.stdout)}
+        wrong = {pin: installed.get(_name(pin.split("==")[0])) for pin in pins
+                 if installed.get(_name(pin.split("==")[0])) != pin.split("==")[1]}
+        assert not wrong, f"pins not installed as pinned for Python {binder_version}: {wrong}"
+        check = subprocess.run([str(python), "-m", "pip", "check", "--disable-pip-version-check"],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, f"unmet dependencies in Binder's environment:\n{check.stdout}"
+        return
     # Each pin on its own: a release for Binder's Python exists. Some pure-Python
     # packages (jieba) publish only a source archive, which pip builds anywhere.
     downloads = tmp_path / "downloads"
@@ -85,13 +114,11 @@ def test_every_pin_resolves_for_binders_python(binder_version, tmp_path):
     assert fetch.returncode == 0, (
         f"a pin of requirements.txt has no release for Python {binder_version}, the version "
         f"Binder builds with:\n{fetch.stderr[-3000:]}")
-    sources = {re.sub(r"[-_.]+", "-", p.name.split("-")[0].lower())
-               for p in downloads.glob("*.tar.gz")}
+    sources = {_name(p.name.split("-")[0]) for p in downloads.glob("*.tar.gz")}
     # Then all together, with their dependencies, as wheels for that Python.
     wheels = tmp_path / "wheels.txt"
     wheels.write_text("\n".join(line for line in pins
-                                if re.sub(r"[-_.]+", "-", line.split("==")[0].lower())
-                                not in sources))
+                                if _name(line.split("==")[0]) not in sources))
     resolve = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
          "--disable-pip-version-check", "--only-binary=:all:", "--python-version",
