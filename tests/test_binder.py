@@ -90,15 +90,13 @@ def test_every_pin_resolves_for_binders_python(binder_version, binder_env, tmp_p
     # the local package (`-e .`) is built from source; the next test installs it
     pins = [line for line in lines if line.strip() and not line.startswith(("#", "-e", "."))]
     python, _ = binder_env
-    version = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:2], "
-                              "sep='.')"], capture_output=True, text=True, check=True)
-    if version.stdout.strip() == binder_version:
+    if _version(python) == binder_version:
         listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json",
                                  "--disable-pip-version-check"],
                                 capture_output=True, text=True, check=True)
         installed = {_name(p["name"]): p["version"] for p in json.loads(listed.stdout)}
-        wrong = {pin: installed.get(_name(pin.split("==")[0])) for pin in pins
-                 if installed.get(_name(pin.split("==")[0])) != pin.split("==")[1]}
+        wrong = {pin: found for pin in pins
+                 if (found := installed.get(_name(pin.split("==")[0]))) != pin.split("==")[1]}
         assert not wrong, f"pins not installed as pinned for Python {binder_version}: {wrong}"
         check = subprocess.run([str(python), "-m", "pip", "check", "--disable-pip-version-check"],
                                capture_output=True, text=True)
@@ -129,15 +127,18 @@ def test_every_pin_resolves_for_binders_python(binder_version, binder_env, tmp_p
         f"builds with:\n{resolve.stderr[-3000:]}")
 
 
+def _version(python):
+    """The version ("3.11") of the interpreter ``python``, if it runs and can make
+    environments; None otherwise (a name on PATH may be a shim that refuses to run)."""
+    says = subprocess.run([str(python), "-c", "import sys, venv; print(*sys.version_info[:2],"
+                           " sep='.')"], capture_output=True, text=True)
+    return says.stdout.strip() if says.returncode == 0 else None
+
+
 def _interpreter(version):
     """A Python of ``version`` on this machine; this test's own Python if there is none."""
     for candidate in (sys.executable, shutil.which(f"python{version}")):
-        if candidate is None:
-            continue
-        # a name on PATH may be a shim that refuses to run, or another version
-        says = subprocess.run([candidate, "-c", "import sys, venv; print(*sys.version_info[:2],"
-                               " sep='.')"], capture_output=True, text=True)
-        if says.returncode == 0 and says.stdout.strip() == version:
+        if candidate is not None and _version(candidate) == version:
             return candidate
     warnings.warn(f"no Python {version} on this machine: the Binder environment uses "
                   f"Python {sys.version_info.major}.{sys.version_info.minor}", stacklevel=2)
