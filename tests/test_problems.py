@@ -342,6 +342,39 @@ def test_cross_entropy_and_its_gradient_are_the_one_hot_formulas_exactly(shape):
     np.testing.assert_array_equal(problems._minus_one_hot(p.copy(), labels), p - one_hot)
 
 
+class _Counted(np.ndarray):
+    """An array that records the multiply-adds of every matrix product it takes part in."""
+
+    calls = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = [np.asarray(x) for x in inputs]
+        if ufunc is np.matmul:  # NumPy calls the BLAS once per matrix of a stack
+            a, b = inputs
+            _Counted.calls.append(a.shape[-2] * a.shape[-1] * b.shape[-1])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+@pytest.mark.parametrize("a, b", [
+    ((1348, 64), (3, 64, 32)),      # the network's first layer, three starts at once
+    ((64, 1348), (3, 1348, 32)),    # its gradient: a sum over the samples
+    ((3, 1348, 10), (3, 10, 32)),   # back through the second layer
+    ((32, 449), (449, 10)),         # one start, the test images
+    ((64, 64), (64, 32)),           # a mini-batch: one product as it is
+    ((5, 1), (1, 7)),
+])
+def test_products_are_the_matrix_product_in_calls_that_run_on_one_thread(a, b):
+    """The network's products are split so that none does more than ``_ONE_CALL``
+    multiply-adds (OpenBLAS runs those on one thread), and give the product's numbers
+    up to rounding."""
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal(a), rng.standard_normal(b)
+    _Counted.calls = []
+    out = problems._product(A.view(_Counted), B.view(_Counted))
+    np.testing.assert_allclose(np.asarray(out), A @ B, rtol=1e-13, atol=1e-12)
+    assert _Counted.calls and max(_Counted.calls) <= problems._ONE_CALL, _Counted.calls
+
+
 def test_network_start_is_seeded_and_scaled():
     p, same, other = (problems.digits_mlp(seed=s) for s in (0, 0, 1))
     np.testing.assert_array_equal(p.start, same.start)

@@ -408,6 +408,33 @@ def _digits_split(test_fraction, seed):
     return order[n_test:], order[:n_test]
 
 
+#: The most multiply-adds a matrix product of the network does in one call. OpenBLAS
+#: runs a product of up to 2**18 of them on one thread and a larger one on every core;
+#: for products of this size its threads save little on an idle machine and cost
+#: several times the product on a busy one, where they spin waiting for each other.
+_ONE_CALL = 2**18
+
+
+def _product(A, B):
+    """``A @ B`` for ``A`` (..., m, k) and ``B`` (..., k, n), as products of at most
+    ``_ONE_CALL`` multiply-adds each: ``A``'s rows a block at a time where ``m >= k``,
+    else a sum over blocks of ``k`` (the data's samples, in a gradient), which rounds
+    differently from one product, as another BLAS kernel would."""
+    m, k = A.shape[-2:]
+    n = B.shape[-1]
+    if m * k * n <= _ONE_CALL:
+        return A @ B
+    if m >= k:
+        block = max(1, _ONE_CALL // (k * n))
+        return np.concatenate([A[..., i:i + block, :] @ B for i in range(0, m, block)],
+                              axis=-2)
+    block = max(1, _ONE_CALL // (m * n))
+    out = A[..., :block] @ B[..., :block, :]
+    for i in range(block, k, block):
+        out += A[..., i:i + block] @ B[..., i:i + block, :]
+    return out
+
+
 def _softmax(z):
     p = np.exp(z - z.max(axis=-1, keepdims=True))
     return p / p.sum(axis=-1, keepdims=True)
@@ -572,10 +599,10 @@ def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0
 
     def forward(W1, b1, W2, b2, Xi):
         # in place: on arrays of (samples x hidden) a new allocation costs more than the sum
-        a = Xi @ W1
+        a = _product(Xi, W1)
         a += b1[..., None, :]
         h = np.tanh(a, out=a)
-        return h, h @ W2 + b2[..., None, :]
+        return h, _product(h, W2) + b2[..., None, :]
 
     def scores(theta, Xi):
         return forward(*layers(theta), Xi)[1]
@@ -589,9 +616,10 @@ def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0
         Xi = X[idx]
         h, z = forward(W1, b1, W2, b2, Xi)
         dz = _minus_one_hot(_softmax(z), y[idx]) / Xi.shape[0]
-        da = dz @ np.swapaxes(W2, -1, -2)
+        da = _product(dz, np.swapaxes(W2, -1, -2))
         da *= 1 - h * h
-        parts = [Xi.T @ da, da.sum(axis=-2), np.swapaxes(h, -1, -2) @ dz, dz.sum(axis=-2)]
+        parts = [_product(Xi.T, da), da.sum(axis=-2), _product(np.swapaxes(h, -1, -2), dz),
+                 dz.sum(axis=-2)]
         return flat(parts, theta) + l2 * theta
 
     def hvp(theta, v, idx=slice(None)):
@@ -603,15 +631,15 @@ def digits_mlp(hidden=32, l2=1e-4, seed=0, test_fraction=0.25, *, init_scale=1.0
         dz = _minus_one_hot(p.copy(), y[idx]) / Xi.shape[0]
         # forward: how a, h and z change along v (the R-operator) ...
         slope = 1 - h * h
-        rh = slope * (Xi @ V1 + c1[..., None, :])
-        rz = rh @ W2 + h @ V2 + c2[..., None, :]
+        rh = slope * (_product(Xi, V1) + c1[..., None, :])
+        rz = _product(rh, W2) + _product(h, V2) + c2[..., None, :]
         rdz = p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / Xi.shape[0]
         # ... then the same along the backward pass of ``grad``
-        dh = dz @ np.swapaxes(W2, -1, -2)
-        rdh = rdz @ np.swapaxes(W2, -1, -2) + dz @ np.swapaxes(V2, -1, -2)
+        dh = _product(dz, np.swapaxes(W2, -1, -2))
+        rdh = _product(rdz, np.swapaxes(W2, -1, -2)) + _product(dz, np.swapaxes(V2, -1, -2))
         rda = rdh * slope - 2 * h * rh * dh
-        parts = [Xi.T @ rda, rda.sum(axis=-2),
-                 np.swapaxes(rh, -1, -2) @ dz + np.swapaxes(h, -1, -2) @ rdz,
+        parts = [_product(Xi.T, rda), rda.sum(axis=-2),
+                 _product(np.swapaxes(rh, -1, -2), dz) + _product(np.swapaxes(h, -1, -2), rdz),
                  rdz.sum(axis=-2)]
         return flat(parts, theta) + l2 * v
 
