@@ -360,11 +360,13 @@ class _Counted(np.ndarray):
     ((64, 1348), (3, 1348, 32)),    # its gradient: a sum over the samples
     ((3, 1348, 10), (3, 10, 32)),   # back through the second layer
     ((32, 449), (449, 10)),         # one start, the test images
+    ((1348, 65), (6, 65, 10)),      # the softmax model's logits, a sweep of six rates
+    ((65, 1348), (1348, 10)),       # and its gradient
     ((64, 64), (64, 32)),           # a mini-batch: one product as it is
     ((5, 1), (1, 7)),
 ])
 def test_products_are_the_matrix_product_in_calls_that_run_on_one_thread(a, b):
-    """The network's products are split so that none does more than ``_ONE_CALL``
+    """The digits models' products are split so that none does more than ``_ONE_CALL``
     multiply-adds (OpenBLAS runs those on one thread), and give the product's numbers
     up to rounding."""
     rng = np.random.default_rng(3)

@@ -408,7 +408,7 @@ def _digits_split(test_fraction, seed):
     return order[n_test:], order[:n_test]
 
 
-#: The most multiply-adds a matrix product of the network does in one call. OpenBLAS
+#: The most multiply-adds a matrix product of the digits models does in one call. OpenBLAS
 #: runs a product of up to 2**18 of them on one thread and a larger one on every core;
 #: for products of this size its threads save little on an idle machine and cost
 #: several times the product on a busy one, where they spin waiting for each other.
@@ -498,7 +498,7 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     k, c = X.shape[1], 10
 
     def logits(theta, Xi):
-        return Xi @ theta.reshape(theta.shape[:-1] + (k, c))
+        return _product(Xi, theta.reshape(theta.shape[:-1] + (k, c)))
 
     def loss(theta, idx=slice(None)):
         return _cross_entropy(logits(theta, X[idx]), y[idx]) + 0.5 * l2 * np.sum(
@@ -507,14 +507,14 @@ def digits_softmax(l2=1e-3, test_fraction=0.25, seed=0):
     def grad(theta, idx=slice(None)):
         Xi = X[idx]
         dz = _minus_one_hot(_softmax(logits(theta, Xi)), y[idx]) / Xi.shape[0]
-        return (Xi.T @ dz).reshape(theta.shape) + l2 * theta
+        return _product(Xi.T, dz).reshape(theta.shape) + l2 * theta
 
     def hvp(theta, v, idx=slice(None)):
         Xi = X[idx]
         p, rz = _softmax(logits(theta, Xi)), logits(v, Xi)
         # the softmax's Jacobian applied to the change of the logits along v
         rdz = p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / Xi.shape[0]
-        return (Xi.T @ rdz).reshape(theta.shape) + l2 * v
+        return _product(Xi.T, rdz).reshape(theta.shape) + l2 * v
 
     start = np.zeros(k * c)
     minimum = _shipped_softmax_minimum(l2, test_fraction, seed)
