@@ -15,6 +15,9 @@ This extension does three things:
   error, with or without ``-W``.
 * **Each page links to itself in the other edition** (English at the site's root,
   Chinese under ``zh/``), as a visible link and as ``<link rel="alternate">``.
+* **The words around the text are translated too**: the captions of the table of
+  contents (``_toc.yml``, messages of the root page), and the prompts myst-nb writes on
+  a folded cell, which it has no catalogs for (``FOLDED_CELL``).
 """
 
 import os
@@ -35,6 +38,12 @@ SOURCE_LANGUAGE = "en"
 #: language -> (folder under the English site, name of the edition in its own language)
 EDITIONS = {"en": ("", "English"), "zh_CN": ("zh/", "中文")}
 EXERCISE_NODES = ("exercise_node", "exercise_enumerable_node")
+#: What myst-nb writes on a folded cell ("Show code cell source"), by language and by
+#: what is folded: (to show it, to hide it).
+FOLDED_CELL = {"zh_CN": {"content": ("显示整个单元", "隐藏整个单元"),
+                         "source": ("显示代码", "隐藏代码"),
+                         "output": ("显示输出", "隐藏输出"),
+                         "outputs": ("显示输出", "隐藏输出")}}
 
 
 def _is_output_text(node):
@@ -133,6 +142,62 @@ class UntranslatedMessages(SphinxTransform):
         self.env.metadata[self.env.docname]["untranslated"] = len(missing)
 
 
+class TranslatedTocCaptions(SphinxTransform):
+    """The captions of the table of contents' parts, translated.
+
+    Jupyter Book inserts the toctrees of ``_toc.yml`` into the root page (priority 100)
+    after Sphinx's Locale transform has translated it (priority 20), so their captions
+    would stay English in every edition. They are messages of the root page (the
+    gettext build sees the toctrees): translate them here, or report them untranslated.
+    """
+
+    default_priority = 101
+
+    def apply(self, **kwargs):
+        if self.config.language == SOURCE_LANGUAGE:
+            return
+        toctrees = [node for node in self.document.findall(addnodes.toctree)
+                    if node.get("caption")]
+        if not toctrees:
+            return
+        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        metadata = self.env.metadata[self.env.docname]
+        for node in toctrees:
+            caption = node.get("rawcaption") or node["caption"]
+            translated = catalog.gettext(caption)
+            if translated == caption:
+                logger.warning("untranslated message: %s", caption, location=node,
+                               type="i18n", subtype="untranslated")
+                metadata["untranslated"] = metadata.get("untranslated", 0) + 1
+            node["caption"] = translated
+
+
+class TranslatedFoldedCells(SphinxPostTransform):
+    """myst-nb's prompts on a folded cell in the edition's language (after it wraps the
+    folded parts: priority 199)."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        words = FOLDED_CELL.get(self.config.language)
+        if not words:
+            return
+        for node in self.document.findall(nodes.Element):
+            if type(node).__name__ != "HideCodeCellNode":
+                continue
+            for folded, (show, hide) in words.items():
+                if node["prompt_show"] == self.config.nb_code_prompt_show.replace(
+                        "{type}", folded):
+                    node["prompt_show"], node["prompt_hide"] = show, hide
+                    break
+            else:
+                logger.warning("untranslated folded-cell prompt: %s", node["prompt_show"],
+                               location=node, type="i18n", subtype="untranslated")
+
+
 class TranslatedExerciseTitles(SphinxPostTransform):
     """Solutions name their exercise with the exercise's title as translated.
 
@@ -213,6 +278,8 @@ def _add_switch(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_transform(OutputsAreNotMessages)
     app.add_transform(UntranslatedMessages)
+    app.add_transform(TranslatedTocCaptions)
+    app.add_post_transform(TranslatedFoldedCells)
     app.add_post_transform(TranslatedExerciseTitles)
     app.connect("doctree-read", _collect_messages)
     app.connect("build-finished", _fail_if_incomplete)

@@ -124,6 +124,23 @@ def test_page_weight(page, site):
     assert weight < PAGE_BUDGET, f"{page} weighs {weight / 1e6:.2f} MB (budget 2 MB)"
 
 
+def test_the_words_around_the_text_are_in_the_editions_language(site):
+    """The sidebar's part captions (from ``_toc.yml``) and the prompts on folded cells
+    (written by myst-nb) are Chinese in the Chinese edition, as the text is."""
+    captions = re.compile(r'class="caption"[^>]*>\s*<span class="caption-text">([^<]*)<')
+    prompts = re.compile(r'class="collapsed admonition-title">([^<]*)<')
+    english = (site / "chapters" / "02_adagrad.html").read_text(encoding="utf-8")
+    assert captions.findall(english) == ["Chapters", "Reference"], captions.findall(english)
+    assert set(prompts.findall(english)) == {"Show code cell source"}
+    for page in ("chapters/02_adagrad.html", "chapters/intro.html", "chapters/api.html"):
+        text = (site / "zh" / page).read_text(encoding="utf-8")
+        found = captions.findall(text)
+        assert len(found) == 2 and all(has_cjk(c) for c in found), f"zh/{page}: {found}"
+    for page in sorted((site / "zh" / "chapters").glob("0*.html")):
+        for prompt in prompts.findall(page.read_text(encoding="utf-8")):
+            assert has_cjk(prompt), f"zh/chapters/{page.name}: a folded cell says {prompt!r}"
+
+
 def test_site_holds_no_build_leftovers(site):
     """The Chinese build writes its notebooks' output files beside its own folder, that
     is inside the English site; they are copied into zh/_images and must not ship."""
