@@ -104,6 +104,16 @@ def test_every_numbered_reference_has_its_target_in_the_notebook(chapter):
         assert target in labels, f"{{numref}} to {target!r}, which JupyterLab cannot find"
 
 
+def test_every_page_reference_names_a_file_jupyterlab_can_open(chapter):
+    """JupyterLab links ``{doc}`target``` to the file ``target`` and opens it on a click:
+    the target is a page's file name, suffix included (``_ext/file_links.py`` resolves
+    it for Sphinx)."""
+    text = "\n".join(c.source for c in chapter.cells if c.cell_type == "markdown")
+    pages = {p.name for p in (ROOT / "chapters").iterdir()}
+    for target in re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+        assert target in pages, f"{{doc}} to {target!r}, which is not a page's file name"
+
+
 # The tool itself, on notebooks written here.
 
 def _check(source, cell_id):

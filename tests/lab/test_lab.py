@@ -100,6 +100,19 @@ def test_chapter_reads_as_on_the_website(open_notebook, lab, name):
     assert lab_page.blocked == [], "the notebook asked for files from another host"
 
 
+def test_a_reference_to_another_chapter_opens_it(open_notebook):
+    """``{doc}`03_rmsprop.ipynb``` is a link to that notebook: a click shows it (every
+    chapter is open by now, so it comes to the front)."""
+    lab_page = open_notebook("02_adagrad.ipynb")
+    link = lab_page.panel.locator("a[href*='/03_rmsprop.ipynb']")
+    assert link.count(), "chapter 2 has no link to 03_rmsprop.ipynb"
+    lab_page.scroll_to(link.first)
+    link.first.click()
+    lab_page.page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.context?.path === '03_rmsprop.ipynb'",
+        timeout=30_000, polling=POLL_MS)
+
+
 @pytest.mark.parametrize("name", RUN)
 def test_run_all_and_move_a_slider(open_notebook, name):
     lab_page = open_notebook(name)
