@@ -117,6 +117,13 @@ class OutputsAreNotMessages(SphinxTransform):
                     node["translatable"] = False
 
 
+def _catalog(transform):
+    """``(catalog, has_catalog)``: the edition's messages for the page being read."""
+    dirs = [os.path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
+    domain = docname_to_domain(transform.env.docname, transform.config.gettext_compact)
+    return init_locale(dirs, transform.config.language, domain)
+
+
 class UntranslatedMessages(SphinxTransform):
     """After the Locale transform: report every message that kept its English text."""
 
@@ -125,9 +132,7 @@ class UntranslatedMessages(SphinxTransform):
     def apply(self, **kwargs):
         if self.config.language == SOURCE_LANGUAGE:
             return
-        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        _, has_catalog = init_locale(dirs, self.config.language, domain)
+        _, has_catalog = _catalog(self)
         if has_catalog:
             missing = [node for node in self.document.findall(nodes.Element)
                        if node.get("translated") is False and not isinstance(node, nodes.image)]
@@ -160,9 +165,7 @@ class TranslatedTocCaptions(SphinxTransform):
                     if node.get("caption")]
         if not toctrees:
             return
-        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        catalog, _ = init_locale(dirs, self.config.language, domain)
+        catalog, _ = _catalog(self)
         metadata = self.env.metadata[self.env.docname]
         for node in toctrees:
             caption = node.get("rawcaption") or node["caption"]

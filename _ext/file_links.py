@@ -16,8 +16,7 @@ def _resolve(app, env, node, contnode):
         if target.endswith(suffix):
             node["reftarget"] = target[:-len(suffix)]
             return env.get_domain("std").resolve_xref(
-                env, node.get("refdoc", app.env.docname), app.builder, "doc",
-                node["reftarget"], node, contnode)
+                env, node["refdoc"], app.builder, "doc", node["reftarget"], node, contnode)
     return None
 
 

@@ -18,6 +18,17 @@ def best_time(fn, repeat=5, number=1):
     return min(times)
 
 
+def best_cpu_time(fn, repeat=5):
+    """The least CPU time of ``repeat`` calls of ``fn``, in seconds: this process's, all
+    of its threads (the BLAS's included)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
 def contour_grid():
     """200 x 200 linear-regression loss grid: vectorised vs the notes' double loop."""
     problem = problems.linear_regression()

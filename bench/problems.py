@@ -2,11 +2,10 @@
 
 import multiprocessing
 import os
-import time
 
 import numpy as np
 
-from bench.engine import best_time
+from bench.engine import best_cpu_time, best_time
 from lrcourse import Adam, problems, run
 
 MLP_STEPS = 300
@@ -91,17 +90,6 @@ def mlp_hvp():
     flat = np.concatenate([h.numpy().ravel() for h in torch_hvp()])
     assert np.allclose(p.hvp(p.start, v), flat, rtol=1e-8, atol=1e-12), "not the same hvp"
     return "digits_mlp Hessian-vector product", ours, baseline, 0.5
-
-
-def best_cpu_time(fn, repeat=5):
-    """The least CPU time of ``repeat`` calls of ``fn``, in seconds: this process's, all
-    of its threads (the BLAS's included)."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return min(times)
 
 
 def _spin(stop):
